@@ -1,0 +1,18 @@
+/**
+ * The whole KSR surface, in one list. Adding a binding = one file + one line here; no engine
+ * changes. Order matters only for `kemihost api` output.
+ */
+import type { AnyModuleDef } from '../host/kemi/types.js';
+import core from './core.js';
+import corex from './corex.js';
+import hdr from './hdr.js';
+import htable from './htable.js';
+import kx from './kx.js';
+import maxfwd from './maxfwd.js';
+import pv from './pv.js';
+import sanity from './sanity.js';
+import siputils from './siputils.js';
+import sl from './sl.js';
+import x from './x.js';
+
+export const MODULES: readonly AnyModuleDef[] = [core, x, pv, hdr, sl, kx, siputils, maxfwd, corex, sanity, htable];

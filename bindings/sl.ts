@@ -1,0 +1,39 @@
+import { defineModule, fn } from '../host/kemi/types.js';
+import type { Context } from '../host/kemi/context.js';
+
+/** Send a stateless reply; -1 when the message is not a request or sending failed. */
+function reply(ctx: Context, code: number, reason: string): number {
+  if (code < 100 || code > 699) return -1;
+  const sip = ctx.sip;
+  if (sip === null || ctx.msg === null || !ctx.msg.isRequest) return -1;
+  return sip.sendReply(ctx, code, reason) ? 1 : -1;
+}
+
+/** KSR.sl: stateless replies (Kamailio's sl module). */
+export default defineModule({
+  name: 'sl',
+  doc: 'Stateless replies.',
+  stats: ['sent_replies', 'failures'],
+  init: (host) => ({ sent: host.stat('sent_replies'), failures: host.stat('failures') }),
+  functions: {
+    sl_send_reply: fn(['int', 'str'], 'int', (s: SlState, ctx, code, reason) => count(s, reply(ctx, code, reason)),
+      'Send a stateless reply with this code and reason; 1 sent, -1 failed.'),
+    send_reply: fn(['int', 'str'], 'int', (s: SlState, ctx, code, reason) => count(s, reply(ctx, code, reason)),
+      'Send a reply with this code and reason (statelessly until a transaction exists); 1 sent, -1 failed.'),
+    sl_reply_error: fn([], 'int', (s: SlState, ctx) => count(s, reply(ctx, 500, 'Server Internal Error')),
+      'Reply 500 Server Internal Error; 1 sent, -1 failed.'),
+    get_reply_totag: fn([], 'xval', (_s, ctx) => (ctx.sip === null || ctx.msg === null ? null : ctx.sip.toTag(ctx)),
+      'The To-tag this server puts in its replies to the current request.'),
+  },
+});
+
+interface SlState {
+  readonly sent: { value: number };
+  readonly failures: { value: number };
+}
+
+function count(s: SlState, rc: number): number {
+  if (rc > 0) s.sent.value++;
+  else s.failures.value++;
+  return rc;
+}

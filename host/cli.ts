@@ -1,0 +1,165 @@
+/**
+ * The kemihost command: run, check, api. Started by bin/kemihost.js, which supplies the Node
+ * flags isolated-vm needs; users never type them.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { pino } from 'pino';
+import { MODULES } from '../bindings/index.js';
+import { DEFAULT_SCRIPT, loadConfigFile, validateConfig, type Config } from './config.js';
+import { REQUIRED_CALLBACKS } from './engines/engine.js';
+import { createEngine, engineKindOf } from './engines/index.js';
+import { describeError, isKemiError, KemiError } from './errors.js';
+import { renderDts, renderLuacheckrc, renderText, apiList, unknownKsrNames } from './kemi/api-docs.js';
+import { KemiRegistry } from './kemi/registry.js';
+import { createLogger, type LogLevel } from './log.js';
+import { Runtime } from './runtime.js';
+import { Myself } from './sip/myself.js';
+
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const VERSION = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+interface RunFlags {
+  config?: string;
+  listen: string[];
+  http?: string;
+  rpc?: string;
+  watch?: boolean;
+  logLevel?: LogLevel;
+}
+
+function collect(v: string, acc: string[]): string[] {
+  return [...acc, v];
+}
+
+/** Config file, then flags on top; the merged result is validated once, naming the bad key. */
+function effectiveConfig(flags: RunFlags): Config {
+  const base = flags.config === undefined ? validateConfig({}) : loadConfigFile(flags.config);
+  const merged = {
+    ...base,
+    ...(flags.listen.length > 0 ? { listen: flags.listen } : {}),
+    ...(flags.http !== undefined ? { http: { ...base.http, listen: flags.http } } : {}),
+    ...(flags.rpc !== undefined ? { rpc: { ...base.rpc, listen: flags.rpc } } : {}),
+    ...(flags.logLevel !== undefined ? { log: { ...base.log, level: flags.logLevel } } : {}),
+  };
+  return validateConfig(merged, flags.config === undefined ? 'command line' : `${flags.config} + command line`);
+}
+
+function scriptFor(arg: string | undefined, cfg: Config): string {
+  if (arg !== undefined) return resolve(arg);
+  if (cfg.script !== undefined) return cfg.script;
+  return join(PACKAGE_ROOT, DEFAULT_SCRIPT);
+}
+
+async function run(scriptArg: string | undefined, flags: RunFlags): Promise<void> {
+  const config = effectiveConfig(flags);
+  const log = createLogger(config.log.level);
+  const scriptPath = scriptFor(scriptArg, config);
+  const rt = await Runtime.start({ config, scriptPath, log });
+  if (flags.watch === true) log.warn('--watch: script reload is not available in this version; the flag is ignored');
+  if (config.rpc.listen !== 'off') log.warn({ rpc: config.rpc.listen }, 'the control RPC is not available in this version; not listening');
+  if (rt.httpAddress !== null) log.warn('xhttp: no event_callback configured; every HTTP request gets 404');
+  process.stdout.write(
+    `kemihost ready listen=${rt.sipAddresses.join(',')} http=${rt.httpAddress ?? 'off'} script=${scriptPath} engine=${rt.engineKind}\n`,
+  );
+  let closing = false;
+  const shutdown = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'shutting down');
+    rt.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'error while shutting down');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => { shutdown('SIGTERM'); });
+  process.on('SIGINT', () => { shutdown('SIGINT'); });
+  // SIGHUP would terminate Node by default; reload arrives with the hot-reload feature.
+  process.on('SIGHUP', () => { log.warn('SIGHUP: script reload is not available in this version; ignored'); });
+}
+
+function offlineRegistry(): KemiRegistry {
+  return new KemiRegistry(MODULES, {
+    log: pino({ level: 'silent' }),
+    myself: new Myself(),
+    script: { has: () => false, location: () => undefined },
+    params: validateConfig({}).modules,
+  });
+}
+
+async function check(path: string): Promise<void> {
+  const registry = offlineRegistry();
+  const source = readFileSync(path, 'utf8');
+  const engine = await createEngine(engineKindOf(path), { registry, log: pino({ level: 'silent' }), cpuMs: 1000, memoryMb: 128 });
+  const problems: string[] = [];
+  try {
+    engine.load(source, path);
+    for (const name of REQUIRED_CALLBACKS) if (!engine.has(name)) problems.push(`${path}: the script does not define ${name}()`);
+    problems.push(...unknownKsrNames(registry, source, path));
+    const found = ['ksr_request_route', 'ksr_reply_route', 'ksr_onsend_route'].filter((n) => engine.has(n));
+    process.stdout.write(`${path}: ${engineKindOf(path)} script, callbacks: ${found.join(', ') || 'none'}\n`);
+  } finally {
+    engine.dispose();
+    await registry.close();
+  }
+  if (problems.length > 0) throw new KemiError('KEMI_ERR_SCRIPT_PROBE', problems.join('\n'));
+  process.stdout.write(`${path}: ok\n`);
+}
+
+async function api(opts: { json?: boolean; format?: string }): Promise<void> {
+  const registry = offlineRegistry();
+  const format = opts.json === true ? 'json' : (opts.format ?? 'text');
+  if (format === 'json') process.stdout.write(`${JSON.stringify(apiList(registry), null, 2)}\n`);
+  else if (format === 'd.ts') process.stdout.write(renderDts(registry));
+  else if (format === 'luacheckrc') process.stdout.write(renderLuacheckrc(registry));
+  else process.stdout.write(renderText(registry));
+  await registry.close();
+}
+
+function logLevel(v: string): LogLevel {
+  if (v === 'error' || v === 'warn' || v === 'info' || v === 'debug') return v;
+  throw new InvalidArgumentError('expected one of error, warn, info, debug');
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('kemihost')
+    .version(VERSION)
+    .description('A SIP server whose routing logic is a Kamailio KEMI script (Lua or JavaScript).')
+    .showHelpAfterError();
+  program
+    .command('run')
+    .description('run the SIP server with a routing script (.lua or .js)')
+    .argument('[script]', 'the routing script; default: the config file\'s, else scripts/default.lua')
+    .option('-c, --config <file>', 'YAML config file; flags override it')
+    .option('-l, --listen <proto:host:port>', 'SIP listen address, repeatable (udp:127.0.0.1:5060, tcp:[::1]:5060)', collect, [])
+    .option('--http <host:port|off>', 'the HTTP listener (xhttp)')
+    .option('--rpc <host:port|off>', 'the control RPC listener')
+    .option('--watch', 'reload when the script changes')
+    .addOption(new Option('--log-level <level>', 'error, warn, info or debug').argParser(logLevel))
+    .action(run);
+  program
+    .command('check')
+    .description('compile a script, check its required callbacks, list unknown KSR names')
+    .argument('<script>')
+    .action(check);
+  program
+    .command('api')
+    .description('list every KSR function with parameter and return types, and the pseudo-variables')
+    .option('--json', 'as JSON')
+    .addOption(new Option('--format <format>', 'text, json, d.ts or luacheckrc').choices(['text', 'json', 'd.ts', 'luacheckrc']))
+    .action(api);
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    const where = isKemiError(e) && e.location !== undefined && !e.message.includes(e.location) ? ` (${e.location})` : '';
+    process.stderr.write(`kemihost: ${describeError(e)}${where}\n`);
+    process.exit(isKemiError(e) ? 1 : 70);
+  }
+}
+
+await main(process.argv);

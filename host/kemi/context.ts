@@ -1,0 +1,120 @@
+/**
+ * The per-message Context: everything a KSR call may touch while one message (or one HTTP
+ * request, or one async completion) is processed. Script calls are synchronous, so an engine
+ * is handed the Context for the duration of one callback; a resumed route gets the same object.
+ */
+import type { SipMessage } from '../sip/message.js';
+import type { Xval } from './types.js';
+
+export type TransportProto = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss' | 'http';
+
+/** Where a message came from and which of our sockets took it. */
+export interface Source {
+  readonly proto: TransportProto;
+  readonly ip: string;
+  readonly port: number;
+  readonly localIp: string;
+  readonly localPort: number;
+}
+
+/** Changes a script asked for on the request it will forward (Kamailio's lumps). */
+export interface HeaderEdits {
+  /** header lines (with CRLF) to put after the Vias, in order */
+  readonly insert: string[];
+  /** header lines (with CRLF) to put at the end of the header section */
+  readonly append: string[];
+  /** lowercase header names to leave out */
+  readonly remove: Set<string>;
+  /** value to write for Max-Forwards, or null to keep what came in (maxfwd) */
+  maxForwards: number | null;
+}
+
+/** What the SIP layer does for a script; implemented by host/sip, used by bindings. */
+export interface SipActions {
+  /** Send a stateless reply for the request in ctx. false when it could not be sent. */
+  sendReply(ctx: Context, code: number, reason: string): boolean;
+  /** Forward the request statelessly to `uri` (or $du / $ru when null). */
+  forward(ctx: Context, uri: string | null): boolean;
+  /** The To-tag this server puts in its replies to the request in ctx. */
+  toTag(ctx: Context): string;
+}
+
+/** Thrown by KSR.x.exit()/drop(): ends the callback; the engine catches it and nothing else may. */
+export class ScriptStop {
+  readonly stop = true;
+}
+export const SCRIPT_STOP = new ScriptStop();
+
+export type ContextKind = 'sip' | 'http' | 'event';
+
+export class Context {
+  readonly kind: ContextKind;
+  msg: SipMessage | null;
+  readonly src: Source;
+  /** engine-independent id: log correlation and `$T(id_label)`-like uses */
+  readonly id: number;
+
+  /** `$ru` written by the script (null = unchanged R-URI) */
+  newRuri: string | null = null;
+  /** `$du` */
+  dstUri: string | null = null;
+  flags = 0;
+  bflags = 0;
+  forceRport = false;
+  /** set by KSR.drop() / KSR.x.drop(): no reply, no relay */
+  dropped = false;
+  /** a reply was sent for this request (by sl or the default error reply) */
+  replied = false;
+  /** why the running callback stopped early, once KSR.x.exit/drop or a limit ended it */
+  stop: 'exit' | 'drop' | null = null;
+
+  /** header lines (with CRLF) for the next reply built for this message (append_to_reply) */
+  readonly replyHeaders: string[] = [];
+  private edits: HeaderEdits | null = null;
+  private varStore: Map<string, Xval> | null = null;
+  private avpStore: Map<string, Xval[]> | null = null;
+
+  sip: SipActions | null = null;
+
+  private static nextId = 1;
+
+  constructor(kind: ContextKind, msg: SipMessage | null, src: Source) {
+    this.kind = kind;
+    this.msg = msg;
+    this.src = src;
+    this.id = Context.nextId++;
+  }
+
+  /** The current R-URI: as rewritten by the script, else as received. */
+  get ruri(): string {
+    return this.newRuri ?? this.msg?.ruri ?? '';
+  }
+
+  get headerEdits(): HeaderEdits {
+    this.edits ??= { insert: [], append: [], remove: new Set(), maxForwards: null };
+    return this.edits;
+  }
+
+  get hasHeaderEdits(): boolean {
+    return this.edits !== null;
+  }
+
+  get vars(): Map<string, Xval> {
+    this.varStore ??= new Map();
+    return this.varStore;
+  }
+
+  /** AVPs: a stack per name, newest first (Kamailio's assignment adds on top). */
+  get avps(): Map<string, Xval[]> {
+    this.avpStore ??= new Map();
+    return this.avpStore;
+  }
+
+  /** Stop the running callback now (KSR.x.exit / KSR.x.drop). */
+  stopScript(how: 'exit' | 'drop'): never {
+    this.stop = how;
+    if (how === 'drop') this.dropped = true;
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- a sentinel, not an error: engines catch it by identity
+    throw SCRIPT_STOP;
+  }
+}

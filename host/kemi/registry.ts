@@ -1,0 +1,126 @@
+/**
+ * All modules of one runtime, instantiated: the functions with their state bound, the PV
+ * classes, the statistics, and the names of script callbacks the host may call. Engines walk
+ * `modules` to build `KSR`; nothing here knows an engine.
+ */
+import type { Logger } from 'pino';
+import { KemiError } from '../errors.js';
+import type { Context } from './context.js';
+import { PvRegistry } from './pv.js';
+import { Stats } from './stats.js';
+import type { AnyModuleDef, KemiType, ModuleHost, MyselfMatcher, ScriptHandle } from './types.js';
+
+export interface BoundFunction {
+  readonly module: string;
+  readonly name: string;
+  /** 'KSR.xhttp.xhttp_reply' or 'KSR.info': how errors name it */
+  readonly fullName: string;
+  readonly params: readonly KemiType[];
+  readonly returns: KemiType;
+  readonly doc: string;
+  /** the implementation with its module state bound; arguments already checked by invoke */
+  readonly impl: (ctx: Context, args: readonly unknown[]) => unknown;
+}
+
+export interface BoundModule {
+  readonly name: string;
+  readonly doc: string;
+  readonly functions: readonly BoundFunction[];
+}
+
+export interface RegistryOptions {
+  readonly log: Logger;
+  readonly stats?: Stats;
+  readonly myself: MyselfMatcher;
+  readonly script: ScriptHandle;
+  /** module name → validated parameters */
+  readonly params?: Readonly<Record<string, Record<string, unknown>>>;
+}
+
+export class KemiRegistry {
+  readonly modules: BoundModule[] = [];
+  readonly pvs = new PvRegistry();
+  readonly stats: Stats;
+  private readonly closers: (() => void | Promise<void>)[] = [];
+  private readonly byName = new Map<string, BoundFunction>();
+
+  constructor(defs: readonly AnyModuleDef[], opts: RegistryOptions) {
+    this.stats = opts.stats ?? new Stats();
+    for (const def of defs) this.addModule(def, opts);
+  }
+
+  private addModule(def: AnyModuleDef, opts: RegistryOptions): void {
+    const modName = def.name;
+    const label = modName === '' ? 'core' : modName;
+    for (const s of def.stats ?? []) this.stats.counter(label, s);
+    const host: ModuleHost = {
+      log: opts.log.child({ module: label }),
+      stat: (name) => {
+        if (!(def.stats ?? []).includes(name)) {
+          throw new KemiError('KEMI_ERR_ENGINE', `module ${label} uses undeclared statistic ${name}`);
+        }
+        return this.stats.counter(label, name);
+      },
+      myself: opts.myself,
+      script: opts.script,
+      pvs: this.pvs,
+    };
+    const rawParams = opts.params?.[modName] ?? {};
+    const params = def.params ? (def.params.parse(rawParams) as Record<string, unknown>) : {};
+    const state: unknown = def.init ? def.init(host, params) : undefined;
+    const close = def.close;
+    if (close) this.closers.push(() => close(state));
+
+    const functions: BoundFunction[] = [];
+    for (const [name, f] of Object.entries(def.functions)) {
+      const impl = f.impl as (state: unknown, ctx: Context, ...args: readonly unknown[]) => unknown;
+      const bound: BoundFunction = {
+        module: modName,
+        name,
+        fullName: modName === '' ? `KSR.${name}` : `KSR.${modName}.${name}`,
+        params: f.params,
+        returns: f.returns,
+        doc: f.doc,
+        impl: bindImpl(impl, state, f.params.length),
+      };
+      functions.push(bound);
+      this.byName.set(bound.fullName, bound);
+    }
+    const existing = this.modules.find((m) => m.name === modName);
+    if (existing) {
+      throw new KemiError('KEMI_ERR_ENGINE', `module ${label} registered twice`);
+    }
+    this.modules.push({ name: modName, doc: def.doc, functions });
+    for (const [pvName, pv] of Object.entries(def.pvs ?? {})) this.pvs.add(label, pvName, pv, state);
+  }
+
+  /** 'KSR.hdr.append' or 'KSR.info' */
+  lookup(fullName: string): BoundFunction | undefined {
+    return this.byName.get(fullName);
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.closers.reverse()) await c();
+    this.closers.length = 0;
+  }
+}
+
+/** Spread-free calls for the common arities: this is on every KSR call. */
+function bindImpl(
+  impl: (state: unknown, ctx: Context, ...args: readonly unknown[]) => unknown,
+  state: unknown,
+  arity: number,
+): (ctx: Context, args: readonly unknown[]) => unknown {
+  switch (arity) {
+    case 0:
+      return (ctx) => impl(state, ctx);
+    case 1:
+      return (ctx, a) => impl(state, ctx, a[0]);
+    case 2:
+      return (ctx, a) => impl(state, ctx, a[0], a[1]);
+    case 3:
+      return (ctx, a) => impl(state, ctx, a[0], a[1], a[2]);
+    default:
+      return (ctx, a) => impl(state, ctx, ...a);
+  }
+}

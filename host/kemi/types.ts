@@ -1,0 +1,103 @@
+/**
+ * The KEMI export table: every binding is one `defineModule({...})`, like Kamailio's
+ * `sr_kemi_t` arrays. Engines walk the registry built from these tables; a binding never
+ * knows which engine calls it.
+ */
+import type { ZodObject, ZodRawShape } from 'zod';
+import type { Logger } from 'pino';
+import type { Context } from './context.js';
+import type { Counter } from './stats.js';
+import type { ResolvedPv } from './pv.js';
+
+export type KemiType = 'int' | 'long' | 'str' | 'bool' | 'xval' | 'none';
+
+/** A KEMI "extended value": what `KSR.pv.get` and friends return. `null` is Lua nil / JS null. */
+export type Xval = number | string | null;
+
+export type JsOf<T extends KemiType> = T extends 'int' | 'long'
+  ? number
+  : T extends 'str'
+    ? string
+    : T extends 'bool'
+      ? boolean
+      : T extends 'xval'
+        ? Xval
+        : // eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- a 'none' function returns nothing
+          void;
+
+export type ArgsOf<A extends readonly KemiType[]> = { [K in keyof A]: A[K] extends KemiType ? JsOf<A[K]> : never };
+
+export interface KemiFunctionDef<S = unknown> {
+  readonly params: readonly KemiType[];
+  readonly returns: KemiType;
+  readonly impl: (state: S, ctx: Context, ...args: never[]) => unknown;
+  readonly doc: string;
+}
+
+/**
+ * One KSR function. The implementation's argument and return types are derived from
+ * `params`/`returns`, so a mismatch between the table and the code is a compile error.
+ */
+export function fn<S, const A extends readonly KemiType[], R extends KemiType>(
+  params: A,
+  returns: R,
+  impl: (state: S, ctx: Context, ...args: ArgsOf<A>) => JsOf<R>,
+  doc = '',
+): KemiFunctionDef<S> {
+  return { params, returns, impl: impl as KemiFunctionDef<S>['impl'], doc };
+}
+
+/** A pseudo-variable class: `$ru`, or `$var(name)` where `param` is `name`. */
+export interface PvDef<S = unknown> {
+  readonly get: (state: S, ctx: Context, param: string) => Xval;
+  readonly set?: (state: S, ctx: Context, param: string, value: Xval) => void;
+  /** true when the PV takes a `(param)`, like `$var(x)` or `$hdr(Name)`. */
+  readonly param?: boolean;
+  readonly doc: string;
+}
+
+/** What a module's `init` is given: everything it may use from the runtime, nothing more. */
+export interface ModuleHost {
+  readonly log: Logger;
+  /** A counter declared in the module's `stats`. */
+  stat(name: string): Counter;
+  /** Addresses this server listens on, and configured aliases: what `is_myself` matches. */
+  readonly myself: MyselfMatcher;
+  /** Resolve a pseudo-variable name ("$ru", "$var(x)") declared by any module. */
+  readonly pvs: { resolve(spec: string): ResolvedPv | null };
+  /** The script currently loaded: which callbacks it has, where it is running. */
+  readonly script: ScriptHandle;
+}
+
+export interface MyselfMatcher {
+  /** host (IP or name, IPv6 with or without brackets) and port (0 = any of ours) */
+  isMyself(host: string, port: number): boolean;
+  isMyselfIp(ip: string): boolean;
+}
+
+export interface ScriptHandle {
+  /** true when the loaded script defines a callback with this name. */
+  has(name: string): boolean;
+  /** file:line of the script code running now, for log lines written by KSR.info & co. */
+  location(): string | undefined;
+}
+
+export interface ModuleDef<S = unknown, P extends ZodRawShape = ZodRawShape> {
+  /** `KSR.<name>`; '' for functions directly on `KSR`. */
+  readonly name: string;
+  readonly doc: string;
+  /** Kamailio's parameter names; defaults and docs live in the schema (`.default()`, `.describe()`). */
+  readonly params?: ZodObject<P>;
+  readonly functions: Readonly<Record<string, KemiFunctionDef<S>>>;
+  readonly pvs?: Readonly<Record<string, PvDef<S>>>;
+  readonly stats?: readonly string[];
+  readonly init?: (host: ModuleHost, params: Record<string, unknown>) => S;
+  readonly close?: (state: S) => void | Promise<void>;
+}
+
+/** A module with its state type erased: what the registry holds (init and impl agree by construction). */
+export type AnyModuleDef = ModuleDef;
+
+export function defineModule<S, P extends ZodRawShape = ZodRawShape>(def: ModuleDef<S, P>): AnyModuleDef {
+  return def as unknown as AnyModuleDef;
+}

@@ -1,0 +1,323 @@
+/**
+ * The SIP message path: parse → Context → ksr_request_route / ksr_reply_route → act.
+ * Implements the SipActions the bindings use (stateless replies and forwarding), so bindings
+ * never see a socket.
+ */
+import dns from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { Logger } from 'pino';
+import type { ScriptEngine } from '../engines/engine.js';
+import { Context, type SipActions, type Source } from '../kemi/context.js';
+import type { Counter, Stats } from '../kemi/stats.js';
+import { LogLimiter } from '../log-limiter.js';
+import { fnv1a, hex8 } from './hash.js';
+import { hostPort, type SipProto } from './listen.js';
+import { parseSipMessage, SipParseError, type SipMessage } from './message.js';
+import type { Myself } from './myself.js';
+import { rebuildMessage } from './rebuild.js';
+import { buildReply, stampVia, udpReplyTarget } from './reply.js';
+import type { SipConnection, SipSocket } from './socket.js';
+import { parseUri } from './uri.js';
+
+export interface RouterOptions {
+  readonly log: Logger;
+  readonly stats: Stats;
+  readonly myself: Myself;
+  /** the script version that handles new messages (hot reload swaps it) */
+  readonly engine: () => ScriptEngine;
+  readonly maxMessageBytes: number;
+  /** Server header on our replies; null for none */
+  readonly serverHeader: string | null;
+}
+
+const REQUEST_ROUTE = 'ksr_request_route';
+const REPLY_ROUTE = 'ksr_reply_route';
+const ONSEND_ROUTE = 'ksr_onsend_route';
+
+export class SipRouter implements SipActions {
+  private readonly sockets: SipSocket[] = [];
+  private readonly tagPrefix = hex8((Math.random() * 0xffffffff) >>> 0);
+  private readonly limiter = new LogLimiter(10_000);
+  private readonly c: Record<
+    'rcvRequests' | 'rcvReplies' | 'fwdRequests' | 'fwdReplies' | 'dropRequests' | 'dropReplies' | 'badMsg' | 'sentReplies' | 'scriptErrors' | 'cpuLimit' | 'sendErrors' | 'tooLarge',
+    Counter
+  >;
+  private readonly hasRoute = new WeakMap<ScriptEngine, Map<string, boolean>>();
+  /** the socket a Context's message came in on, and its connection for stream transports */
+  private readonly origin = new WeakMap<Context, { socket: SipSocket; conn: SipConnection | null }>();
+
+  constructor(private readonly opts: RouterOptions) {
+    const s = opts.stats;
+    this.c = {
+      rcvRequests: s.counter('core', 'rcv_requests'),
+      rcvReplies: s.counter('core', 'rcv_replies'),
+      fwdRequests: s.counter('core', 'fwd_requests'),
+      fwdReplies: s.counter('core', 'fwd_replies'),
+      dropRequests: s.counter('core', 'drop_requests'),
+      dropReplies: s.counter('core', 'drop_replies'),
+      badMsg: s.counter('core', 'bad_msg'),
+      tooLarge: s.counter('core', 'too_large'),
+      sentReplies: s.counter('core', 'sent_replies'),
+      scriptErrors: s.counter('script', 'errors'),
+      cpuLimit: s.counter('script', 'cpu_limit'),
+      sendErrors: s.counter('core', 'send_errors'),
+    };
+  }
+
+  addSocket(sock: SipSocket): void {
+    this.sockets.push(sock);
+  }
+
+  /** Entry point for every message from every transport. */
+  readonly receive = (data: Buffer, src: Source, conn: SipConnection | null, socket: SipSocket): void => {
+    let msg: SipMessage;
+    try {
+      msg = parseSipMessage(data, { maxMessageBytes: this.opts.maxMessageBytes });
+    } catch (e) {
+      this.onBadMessage(e, data, src, conn);
+      return;
+    }
+    if (msg.isRequest) this.onRequest(msg, src, conn, socket);
+    else this.onReply(msg, src, conn, socket);
+  };
+
+  /** A framing error on a stream: answer it when the header section is readable. */
+  readonly onFrameError = (conn: SipConnection, src: Source, code: 400 | 413 | 513, reason: string, head: Buffer | null): void => {
+    if (code === 513 || code === 413) this.c.tooLarge.value++;
+    else this.c.badMsg.value++;
+    this.logLimited(src, { code, reason }, 'bad SIP message on a TCP connection');
+    if (head === null) return;
+    let msg: SipMessage | null = null;
+    try {
+      msg = parseSipMessage(head, { maxMessageBytes: Math.max(head.length, this.opts.maxMessageBytes) });
+    } catch (e) {
+      if (e instanceof SipParseError && e.replyable) msg = e.partial;
+    }
+    if (msg?.isRequest !== true || msg.method === 'ACK') return;
+    const ctx = new Context('sip', msg, src);
+    conn.write(buildReply(msg, src, this.replySpec(ctx, code, reason)));
+  };
+
+  private onBadMessage(e: unknown, data: Buffer, src: Source, conn: SipConnection | null): void {
+    if (!(e instanceof SipParseError)) throw e;
+    if (e.status === 513) this.c.tooLarge.value++;
+    else this.c.badMsg.value++;
+    this.logLimited(src, { reason: e.message, bytes: data.length }, 'malformed SIP message dropped');
+    // Over a stream the peer is told (the start line was readable), then the connection closes.
+    if (conn !== null) {
+      const partial = e.partial;
+      if (e.replyable && partial?.isRequest === true && partial.method !== 'ACK') {
+        const ctx = new Context('sip', partial, src);
+        conn.end(buildReply(partial, src, this.replySpec(ctx, e.status, e.status === 513 ? 'Message Too Large' : 'Bad Request')));
+      } else {
+        conn.end();
+      }
+    }
+  }
+
+  private onRequest(msg: SipMessage, src: Source, conn: SipConnection | null, socket: SipSocket): void {
+    this.c.rcvRequests.value++;
+    const ctx = new Context('sip', msg, src);
+    ctx.sip = this;
+    this.origin.set(ctx, { socket, conn });
+    const engine = this.opts.engine();
+    const result = engine.call(REQUEST_ROUTE, ctx);
+    if (!result.ok) {
+      this.scriptFailed(result.failure, REQUEST_ROUTE);
+      if (!ctx.replied && !ctx.dropped && msg.method !== 'ACK') this.sendReply(ctx, 500, 'Server Internal Error');
+    } else if (ctx.dropped) {
+      this.c.dropRequests.value++;
+    }
+  }
+
+  private onReply(msg: SipMessage, src: Source, conn: SipConnection | null, socket: SipSocket): void {
+    this.c.rcvReplies.value++;
+    const top = msg.topVia;
+    if (!this.opts.myself.isMyself(top.host, top.port)) {
+      this.c.dropReplies.value++;
+      this.logLimited(src, { via: top.raw }, 'reply whose top Via is not ours dropped');
+      return;
+    }
+    const ctx = new Context('sip', msg, src);
+    ctx.sip = this;
+    this.origin.set(ctx, { socket, conn });
+    const engine = this.opts.engine();
+    if (this.routeExists(engine, REPLY_ROUTE)) {
+      const result = engine.call(REPLY_ROUTE, ctx);
+      if (!result.ok) this.scriptFailed(result.failure, REPLY_ROUTE);
+    }
+    if (ctx.dropped) {
+      this.c.dropReplies.value++;
+      return;
+    }
+    this.relayReply(ctx, msg);
+  }
+
+  /** Stateless reply relay: drop our Via, send to the next one (received/rport honoured). */
+  private relayReply(ctx: Context, msg: SipMessage): void {
+    const vias = msg.vias;
+    const next = vias[1];
+    if (next === undefined) {
+      this.c.dropReplies.value++;
+      return;
+    }
+    const proto = next.transport.toLowerCase();
+    const ip = next.received !== '' ? next.received : next.host.replace(/^\[|\]$/g, '');
+    const rport = next.rport !== null && next.rport !== '' ? Number(next.rport) : 0;
+    const port = rport > 0 ? rport : next.port > 0 ? next.port : 5060;
+    const out = rebuildMessage(msg, {
+      startLine: `SIP/2.0 ${String(msg.status)} ${msg.reason}`,
+      prepend: '',
+      topVia: '',
+      edits: ctx.hasHeaderEdits ? ctx.headerEdits : null,
+    });
+    if (this.sendTo(proto === 'tcp' ? 'tcp' : 'udp', ip, port, out)) this.c.fwdReplies.value++;
+  }
+
+  // ---- SipActions ----
+
+  sendReply(ctx: Context, code: number, reason: string): boolean {
+    const msg = ctx.msg;
+    const origin = this.origin.get(ctx);
+    if (msg === null || !msg.isRequest || origin === undefined) return false;
+    if (msg.method === 'ACK') return false; // an ACK is never answered
+    const data = buildReply(msg, ctx.src, this.replySpec(ctx, code, reason));
+    if (code >= 200) ctx.replied = true;
+    this.c.sentReplies.value++;
+    if (origin.conn !== null) {
+      if (origin.conn.closed) {
+        this.c.sendErrors.value++;
+        return false;
+      }
+      origin.conn.write(data);
+      return true;
+    }
+    const t = udpReplyTarget(msg.topVia, ctx.src, ctx.forceRport);
+    origin.socket.send(data, t.ip, t.port);
+    return true;
+  }
+
+  toTag(ctx: Context): string {
+    const msg = ctx.msg;
+    if (msg === null) return '';
+    return `${this.tagPrefix}-${hex8(fnv1a(msg.callId, msg.from.tag, msg.topVia.branch))}`;
+  }
+
+  forward(ctx: Context, uri: string | null): boolean {
+    const msg = ctx.msg;
+    const origin = this.origin.get(ctx);
+    if (msg === null || !msg.isRequest || origin === undefined) return false;
+    const target = parseUri(uri ?? ctx.dstUri ?? ctx.ruri);
+    if (target === null) return false;
+    const tp = (target.params.get('transport') ?? (target.scheme.toLowerCase() === 'sips' ? 'tls' : 'udp')).toLowerCase();
+    if (tp !== 'udp' && tp !== 'tcp') {
+      this.logLimited(ctx.src, { transport: tp }, 'forward: unsupported transport');
+      return false;
+    }
+    const proto: SipProto = tp;
+    const host = target.host.replace(/^\[|\]$/g, '');
+    const port = target.port > 0 ? target.port : 5060;
+    if (isIP(host) !== 0) return this.sendForward(ctx, msg, proto, host, port);
+    // DNS A/AAAA lookup (no SRV/NAPTR): the script goes on; a failure is logged and counted.
+    dns.lookup(host).then(
+      (r) => { this.sendForward(ctx, msg, proto, r.address, port); },
+      (err: unknown) => {
+        this.c.sendErrors.value++;
+        this.logLimited(ctx.src, { err, host }, 'forward: DNS lookup failed');
+      },
+    );
+    return true;
+  }
+
+  private sendForward(ctx: Context, msg: SipMessage, proto: SipProto, ip: string, port: number): boolean {
+    const sock = this.pickSocket(proto, ip);
+    if (sock === undefined) {
+      this.logLimited(ctx.src, { proto, ip }, 'forward: no listening socket for this protocol and address family');
+      return false;
+    }
+    const engine = this.opts.engine();
+    if (this.routeExists(engine, ONSEND_ROUTE)) {
+      const outerStop = ctx.stop;
+      const r = engine.call(ONSEND_ROUTE, ctx);
+      ctx.stop = outerStop;
+      if (!r.ok) this.scriptFailed(r.failure, ONSEND_ROUTE);
+      if (ctx.dropped) {
+        ctx.dropped = false;
+        this.c.dropRequests.value++;
+        return false;
+      }
+    }
+    const topVia = msg.vias[0];
+    const stamped = topVia === undefined ? null : stampVia(msg.getHeaderElements('via')[0] ?? topVia.raw, topVia, ctx.src, ctx.forceRport);
+    const branch = `z9hG4bKkh${hex8(fnv1a(topVia?.branch ?? msg.callId, ctx.ruri, msg.cseq.method === 'ACK' ? 'ACK' : ''))}`;
+    const via = `Via: SIP/2.0/${proto.toUpperCase()} ${hostPort(sock.localIp, sock.localPort)};branch=${branch}\r\n`;
+    const out = rebuildMessage(msg, {
+      startLine: `${msg.method} ${ctx.ruri} SIP/2.0`,
+      prepend: via,
+      topVia: stamped,
+      edits: ctx.hasHeaderEdits ? ctx.headerEdits : null,
+    });
+    if (out.length > this.opts.maxMessageBytes && proto === 'udp') {
+      this.c.tooLarge.value++;
+      this.logLimited(ctx.src, { bytes: out.length }, 'forward: message too large for UDP');
+      return false;
+    }
+    sock.send(out, ip, port);
+    this.c.fwdRequests.value++;
+    return true;
+  }
+
+  private sendTo(proto: SipProto, ip: string, port: number, data: Buffer): boolean {
+    const sock = this.pickSocket(proto, ip);
+    if (sock === undefined) {
+      this.c.sendErrors.value++;
+      return false;
+    }
+    sock.send(data, ip, port);
+    return true;
+  }
+
+  private pickSocket(proto: SipProto, ip: string): SipSocket | undefined {
+    const family = ip.includes(':') ? 6 : 4;
+    return this.sockets.find((s) => s.proto === proto && s.family === family);
+  }
+
+  private replySpec(ctx: Context, code: number, reason: string): Parameters<typeof buildReply>[2] {
+    return {
+      code,
+      reason,
+      toTag: this.toTag(ctx),
+      extraHeaders: ctx.replyHeaders,
+      server: this.opts.serverHeader,
+      forceRport: ctx.forceRport,
+    };
+  }
+
+  private routeExists(engine: ScriptEngine, name: string): boolean {
+    let m = this.hasRoute.get(engine);
+    if (m === undefined) {
+      m = new Map();
+      this.hasRoute.set(engine, m);
+    }
+    let v = m.get(name);
+    if (v === undefined) {
+      v = engine.has(name);
+      m.set(name, v);
+    }
+    return v;
+  }
+
+  private scriptFailed(f: { code: string; message: string; location: string | undefined; stack: string | undefined }, route: string): void {
+    this.c.scriptErrors.value++;
+    if (f.code === 'KEMI_ERR_CPU_LIMIT') this.c.cpuLimit.value++;
+    const key = `${route}|${f.location ?? f.message}`;
+    if (this.limiter.allow(key)) {
+      this.opts.log.error({ code: f.code, route, at: f.location, stack: f.stack, suppressed: this.limiter.suppressed(key) }, f.message);
+    }
+  }
+
+  private logLimited(src: Source, fields: Record<string, unknown>, msg: string): void {
+    const key = `${msg}|${src.ip}`;
+    if (this.limiter.allow(key)) this.opts.log.warn({ ...fields, from: hostPort(src.ip, src.port), proto: src.proto, suppressed: this.limiter.suppressed(key) }, msg);
+  }
+}

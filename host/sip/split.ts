@@ -1,0 +1,142 @@
+/**
+ * Header-value lexing shared by the SIP parsers: splitting a list header into its elements, and
+ * the small pieces of RFC 3261 §25.1 every structured header needs (token, quoted-string,
+ * SWS, generic-param).
+ */
+
+const TOKEN = 1;
+const WS = 2;
+/** Characters a gen-value may hold besides token: `host` needs `:` `[` `]` (RFC 3261 §25.1, RFC 5118). */
+const GENVAL = 4;
+
+const CLASS = new Uint8Array(256);
+for (let c = 0x30; c <= 0x39; c++) CLASS[c] = TOKEN | GENVAL;
+for (let c = 0x41; c <= 0x5a; c++) CLASS[c] = TOKEN | GENVAL;
+for (let c = 0x61; c <= 0x7a; c++) CLASS[c] = TOKEN | GENVAL;
+for (const ch of "-.!%*_+`'~") CLASS[ch.charCodeAt(0)] = TOKEN | GENVAL;
+for (const ch of ':[]') CLASS[ch.charCodeAt(0)] = GENVAL;
+CLASS[0x20] = WS;
+CLASS[0x09] = WS;
+
+/** True for a `token` character (RFC 3261 §25.1). */
+export function isTokenChar(c: number): boolean {
+  return c < 256 && (CLASS[c]! & TOKEN) !== 0;
+}
+
+/** True for SP or HTAB. */
+export function isWs(c: number): boolean {
+  return c === 0x20 || c === 0x09;
+}
+
+/** True when `s[start, end)` is a non-empty token. */
+export function isToken(s: string, start = 0, end = s.length): boolean {
+  if (start >= end) return false;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 256 || (CLASS[c]! & TOKEN) === 0) return false;
+  }
+  return true;
+}
+
+/** Index of the first non-SP/HTAB at or after `pos` (values are unfolded, so LWS is SP/HTAB). */
+export function skipWs(s: string, pos: number, end = s.length): number {
+  while (pos < end && isWs(s.charCodeAt(pos))) pos++;
+  return pos;
+}
+
+/** End of `s[start, end)` with trailing SP/HTAB removed. */
+export function trimWsEnd(s: string, start: number, end: number): number {
+  while (end > start && isWs(s.charCodeAt(end - 1))) end--;
+  return end;
+}
+
+/**
+ * `pos` is at a DQUOTE: returns the index just after the closing DQUOTE, or -1 when the
+ * quoted-string is unterminated. A backslash escapes any next character (quoted-pair).
+ */
+export function skipQuoted(s: string, pos: number, end = s.length): number {
+  for (let i = pos + 1; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x5c) i++;
+    else if (c === 0x22) return i + 1;
+  }
+  return -1;
+}
+
+/**
+ * Where the first comma-separated element of a list header ends (the index of the separating
+ * comma, or `s.length`). Commas inside quoted strings and `<...>` do not separate (RFC 3261 §7.3.1).
+ */
+export function firstElementEnd(s: string, pos = 0): number {
+  const end = s.length;
+  let angle = false;
+  for (let i = pos; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x2c) {
+      if (!angle) return i;
+    } else if (c === 0x22 && !angle) {
+      const q = skipQuoted(s, i, end);
+      if (q < 0) return end;
+      i = q - 1;
+    } else if (c === 0x3c) angle = true;
+    else if (c === 0x3e) angle = false;
+  }
+  return end;
+}
+
+/**
+ * Splits a list header value (Via, Contact, Route, Record-Route, …) into its trimmed elements;
+ * empty elements are dropped. Only meaningful for headers defined as comma lists: `Date` or
+ * `WWW-Authenticate` carry commas of their own.
+ */
+export function splitElements(s: string): string[] {
+  const out: string[] = [];
+  let pos = 0;
+  const end = s.length;
+  while (pos <= end) {
+    const stop = firstElementEnd(s, pos);
+    const a = skipWs(s, pos, stop);
+    const b = trimWsEnd(s, a, stop);
+    if (b > a) out.push(s.slice(a, b));
+    pos = stop + 1;
+  }
+  return out;
+}
+
+/**
+ * Parses `*( SEMI generic-param )` from `pos` to `end` into `out` (names lowercased, values as
+ * written — a quoted value keeps its quotes, a flag parameter gets ''). Returns false on any
+ * syntax error, including an empty parameter (`;;`) or text that is not a parameter.
+ */
+export function parseParams(s: string, pos: number, end: number, out: Map<string, string>): boolean {
+  for (;;) {
+    pos = skipWs(s, pos, end);
+    if (pos >= end) return true;
+    if (s.charCodeAt(pos) !== 0x3b) return false;
+    pos = skipWs(s, pos + 1, end);
+    const nameStart = pos;
+    while (pos < end && isTokenChar(s.charCodeAt(pos))) pos++;
+    if (pos === nameStart) return false;
+    const name = s.slice(nameStart, pos).toLowerCase();
+    pos = skipWs(s, pos, end);
+    let value = '';
+    if (pos < end && s.charCodeAt(pos) === 0x3d) {
+      pos = skipWs(s, pos + 1, end);
+      const valueStart = pos;
+      if (pos < end && s.charCodeAt(pos) === 0x22) {
+        pos = skipQuoted(s, pos, end);
+        if (pos < 0) return false;
+      } else {
+        while (pos < end) {
+          const c = s.charCodeAt(pos);
+          if (c >= 256 || (CLASS[c]! & GENVAL) === 0) break;
+          pos++;
+        }
+        if (pos === valueStart) return false;
+      }
+      value = s.slice(valueStart, pos);
+    }
+    // A repeated name is malformed; keeping the first is the liberal reading.
+    if (!out.has(name)) out.set(name, value);
+  }
+}

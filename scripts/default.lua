@@ -1,0 +1,36 @@
+-- kemihost example routing script: a small stateless proxy, written the way a Kamailio KEMI
+-- Lua script is (ksr_request_route, the KSR object, Kamailio's return values).
+--
+--   OPTIONS to this server      -> 200 OK (keepalive / health check)
+--   a request for another host  -> forwarded statelessly to its R-URI
+--   anything else for us        -> 404 Not Found
+
+function ksr_request_route()
+  if KSR.maxfwd.process_maxfwd(10) < 0 then
+    KSR.sl.sl_send_reply(483, "Too Many Hops")
+    KSR.x.exit()
+  end
+
+  if KSR.is_OPTIONS() and KSR.is_myself_ruri() then
+    KSR.hdr.append_to_reply("Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n")
+    KSR.sl.sl_send_reply(200, "OK")
+    KSR.x.exit()
+  end
+
+  if not KSR.is_myself_ruri() then
+    KSR.dbg("forwarding " .. KSR.pv.get("$rm") .. " to " .. KSR.pv.get("$ru") .. "\n")
+    if KSR.forward() < 0 then
+      KSR.sl.sl_send_reply(500, "Forward Failed")
+    end
+    KSR.x.exit()
+  end
+
+  if KSR.is_ACK() then
+    KSR.x.exit()
+  end
+  KSR.sl.sl_send_reply(404, "Not Found")
+end
+
+function ksr_reply_route()
+  KSR.dbg("reply " .. KSR.pv.get("$rs") .. " " .. KSR.pv.get("$rr") .. " for " .. KSR.pv.get("$ci") .. "\n")
+end
