@@ -239,13 +239,12 @@ function cellOf(s: HtState, ctx: Context, name: string): { t: HtTable; key: stri
   let spec = s.specs.get(name);
   if (spec === undefined) {
     spec = parseSpec(s, name);
+    // Logged when first seen only: a constant bad name in a script would log on every message.
+    if (spec === null) s.log.error({ name }, 'htable: bad name, expected table=>key');
     if (s.specs.size >= MAX_REMEMBERED) s.specs.clear();
     s.specs.set(name, spec);
   }
-  if (spec === null) {
-    s.log.error({ name }, 'htable: bad name, expected table=>key');
-    return null;
-  }
+  if (spec === null) return null;
   const t = table(s, spec.table);
   if (t === null) return null;
   const key =

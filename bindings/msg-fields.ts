@@ -102,7 +102,8 @@ export function parseCredentials(value: string): Credentials | null {
       const valStart = i;
       while (i < end && s.charAt(i) !== ',' && !/\s/.test(s.charAt(i))) i++;
       val = s.slice(valStart, i);
-      if (!TOKEN.test(val) && !/^[^",\s]+$/.test(val)) return null;
+      // Unquoted values are tokens in the grammar; be liberal and take anything up to the comma.
+      if (val === '') return null;
     }
     if (!params.has(name)) params.set(name, val);
     skipWs();

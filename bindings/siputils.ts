@@ -76,7 +76,7 @@ export default defineModule({
       'is_first_hop; mode 1 accepts a host name in the top Record-Route and skips the loop test.'),
     is_uri: fn(['str'], 'int', (_s, _c, text) => (text !== '' && parseUri(text) !== null ? 1 : -1),
       'Positive when the value is a valid sip:, sips: or tel: URI, negative otherwise.'),
-    is_tel_number: fn(['str'], 'int', (_s, _c, v) => (/^(\+[1-9])?[0-9]*$/.test(v) && v !== '' && v !== '+' ? 1 : -2),
+    is_tel_number: fn(['str'], 'int', (_s, _c, v) => (v !== '' && /^(\+[1-9])?[0-9]*$/.test(v) ? 1 : -2),
       'Positive when the value is a telephone number: digits with an optional leading + and non-zero first digit; -2 otherwise.'),
     is_numeric: fn(['str'], 'int', (_s, _c, v) => (/^[0-9]+$/.test(v) ? 1 : -2),
       'Positive when the value holds decimal digits only; -2 otherwise (also when empty).'),

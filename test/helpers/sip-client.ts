@@ -16,6 +16,8 @@ export interface RequestSpec {
   toTag?: string;
   branch?: string;
   cseq?: number;
+  /** CSeq method when it must differ from the request method */
+  cseqMethod?: string;
   maxForwards?: number | null;
   /** put ;rport in the Via */
   rport?: boolean;
@@ -36,7 +38,7 @@ export function buildRequest(spec: RequestSpec, proto: 'UDP' | 'TCP', viaHost: s
     `From: "Alice" <sip:alice@example.com>;tag=${spec.fromTag ?? randomToken()}`,
     `To: <sip:bob@example.com>${spec.toTag === undefined ? '' : `;tag=${spec.toTag}`}`,
     `Call-ID: ${spec.callId ?? `${randomToken()}@test`}`,
-    `CSeq: ${String(spec.cseq ?? 1)} ${method}`,
+    `CSeq: ${String(spec.cseq ?? 1)} ${spec.cseqMethod ?? method}`,
     'User-Agent: kemihost-test',
     ...(spec.headers ?? []),
     `Content-Length: ${String(Buffer.byteLength(body))}`,

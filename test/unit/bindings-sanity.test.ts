@@ -29,7 +29,7 @@ describe('KSR.sanity', () => {
   it('passes a well-formed request with the default checks', () => {
     const { rc, sent } = check(reg, invite(['Expires: 120', `Authorization: ${DIGEST}`], { body: 'v=0\r\n' }));
     assert.equal(rc, 1);
-    assert.deepEqual(sent.replies, []);
+    assert.equal(sent.replies.length, 0);
   });
 
   it('replies 400 when the CSeq method is not the request method', () => {
@@ -108,7 +108,7 @@ describe('KSR.sanity', () => {
     const basic = invite(['Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==']);
     const digest = check(reg, basic, SANITY.CHECK_DIGEST);
     assert.equal(digest.rc, -1);
-    assert.deepEqual(digest.sent.replies, []);
+    assert.equal(digest.sent.replies.length, 0);
     assert.equal(check(reg, basic, SANITY.CHECK_AUTHORIZATION).rc, 1);
   });
 
@@ -189,7 +189,7 @@ describe('KSR.sanity', () => {
     // CSeq says INVITE: a bad ACK, yet an ACK is never answered.
     const a = check(reg, ack);
     assert.equal(a.rc, -1);
-    assert.deepEqual(a.sent.replies, []);
+    assert.equal(a.sent.replies.length, 0);
     const reply = sip([
       'SIP/2.0 200 OK',
       'Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-r',
@@ -202,7 +202,7 @@ describe('KSR.sanity', () => {
     ]);
     const r = check(reg, reply);
     assert.equal(r.rc, -1);
-    assert.deepEqual(r.sent.replies, []);
+    assert.equal(r.sent.replies.length, 0);
   });
 
   it('returns -1 whatever autodrop says (KEMI never stops the script itself)', () => {
@@ -216,7 +216,7 @@ describe('KSR.sanity', () => {
     const quiet = registryWith(sanity, { noreply: 1 });
     const { ctx, sent } = withSip(invite([], { cseq: '1 BYE' }));
     assert.equal(call(quiet, 'KSR.sanity.sanity_check_defaults', ctx), -1);
-    assert.deepEqual(sent.replies, []);
+    assert.equal(sent.replies.length, 0);
     assert.equal(call(quiet, 'KSR.sanity.sanity_reply', ctx), 1);
     assert.deepEqual(sent.replies.map((r) => [r.code, r.reason]), [[400, 'CSeq method does not match request method']]);
 
@@ -236,7 +236,7 @@ describe('KSR.sanity', () => {
   it('sanity_reply does nothing without noreply, and reports a reply it could not send', () => {
     const { ctx, sent } = withSip(invite([], { cseq: '1 BYE' }));
     assert.equal(call(reg, 'KSR.sanity.sanity_reply', ctx), 1);
-    assert.deepEqual(sent.replies, []);
+    assert.equal(sent.replies.length, 0);
     const quiet = registryWith(sanity, { noreply: 1 });
     const broken = withSip(invite([], { cseq: '1 BYE' }), false);
     assert.equal(call(quiet, 'KSR.sanity.sanity_check_defaults', broken.ctx), -1);

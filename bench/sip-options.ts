@@ -1,0 +1,176 @@
+/**
+ * sipp OPTIONS load against `kemihost run` pinned to core 0 (sipp on core 1), stepping the
+ * rate up to the highest one with 0 failed calls and < 0.1% retransmissions. Prints, per
+ * engine: the best clean rate and CPU µs per message measured from /proc at that rate.
+ * With `kamailio` installed, the same Lua script runs under Kamailio in the same run.
+ *
+ *   node --no-node-snapshot --import tsx bench/sip-options.ts [lua|js|kamailio ...]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { freePort, runSipp } from '../test/helpers/sipp.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SCENARIO = join(ROOT, 'test/fixtures/sipp/options-uac.xml');
+const STEP_SECONDS = 5;
+const RATES = (process.env.BENCH_RATES ?? '5000,10000,15000,20000,25000,30000,35000,40000').split(',').map(Number);
+const CLK_TCK = 100;
+
+interface Target {
+  name: string;
+  proc: ChildProcess;
+  port: number;
+  /** pids whose CPU counts */
+  pids: () => number[];
+}
+
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]); // utime + stime
+    } catch {
+      // process gone
+    }
+  }
+  return ticks / CLK_TCK;
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    const kids = readFileSync(`/proc/${String(pid)}/task/${String(pid)}/children`, 'utf8').trim();
+    return kids === '' ? [] : kids.split(' ').map(Number).flatMap((k) => [k, ...childrenOf(k)]);
+  } catch {
+    return [];
+  }
+}
+
+async function startKemihost(engine: 'lua' | 'js'): Promise<Target> {
+  const port = await freePort();
+  const proc = spawn('taskset', ['-c', '0', process.execPath, '--no-node-snapshot', '--import', 'tsx', join(ROOT, 'host/cli.ts'), 'run',
+    join(ROOT, `bench/scripts/options.${engine}`), '-l', `udp:127.0.0.1:${String(port)}`, '--http', 'off', '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
+  await new Promise<void>((resolve, reject) => {
+    proc.stdout?.on('data', (d: Buffer) => { if (d.toString().includes('kemihost ready')) resolve(); });
+    proc.once('exit', (c) => { reject(new Error(`kemihost exited ${String(c)}`)); });
+  });
+  const pid = proc.pid ?? 0;
+  return { name: `kemihost_${engine}`, proc, port, pids: () => [pid] };
+}
+
+async function startBare(): Promise<Target> {
+  const port = await freePort();
+  const proc = spawn('taskset', ['-c', '0', process.execPath, join(ROOT, 'bench/bare-responder.mjs'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve) => proc.stdout?.once('data', () => { resolve(); }));
+  const pid = proc.pid ?? 0;
+  return { name: 'node_bare_dgram', proc, port, pids: () => [pid] };
+}
+
+async function startKamailio(): Promise<Target | null> {
+  if (!existsSync('/usr/sbin/kamailio')) return null;
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'kh-bench-kam-'));
+  const cfg = join(dir, 'kamailio.cfg');
+  writeFileSync(cfg, `#!KAMAILIO
+listen=udp:127.0.0.1:${String(port)}
+children=1
+disable_tcp=yes
+log_stderror=yes
+debug=0
+auto_aliases=no
+loadmodule "sl.so"
+loadmodule "pv.so"
+loadmodule "app_lua.so"
+modparam("app_lua", "load", "${join(ROOT, 'bench/scripts/options.lua')}")
+cfgengine "lua"
+`);
+  const proc = spawn('taskset', ['-c', '0', '/usr/sbin/kamailio', '-f', cfg, '-DD', '-E', '-m', '256', '-M', '16', '-P', join(dir, 'k.pid'), '-Y', dir, '-w', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  proc.stderr?.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4000); });
+  await sleep(1500);
+  if (proc.exitCode !== null) {
+    process.stderr.write(`kamailio did not start: ${err}\n`);
+    return null;
+  }
+  const pid = proc.pid ?? 0;
+  return { name: 'kamailio_lua', proc, port, pids: () => [pid, ...childrenOf(pid)] };
+}
+
+interface Step { rate: number; ok: boolean; msgs: number; cpuUs: number; achieved: number; retrans: number; failed: number }
+
+async function step(t: Target, rate: number): Promise<Step> {
+  const dir = mkdtempSync(join(tmpdir(), 'kh-bench-'));
+  const stf = join(dir, 'stat.csv');
+  const calls = rate * STEP_SECONDS;
+  const cpu0 = cpuSeconds(t.pids());
+  const t0 = performance.now();
+  const r = await runSipp([
+    `127.0.0.1:${String(t.port)}`, '-sf', SCENARIO, '-i', '127.0.0.1', '-p', String(await freePort()), '-m', String(calls), '-r', String(rate),
+    '-buff_size', '4194304', '-timeout', String(STEP_SECONDS * 4), '-timeout_error', '-trace_stat', '-stf', stf, '-fd', '1', '-l', String(rate * 2),
+  ], STEP_SECONDS * 6000, ['taskset', '-c', '1']);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = cpuSeconds(t.pids()) - cpu0;
+  const lines = existsSync(stf) ? readFileSync(stf, 'utf8').trim().split('\n') : [];
+  const head = (lines[0] ?? '').split(';');
+  const last = (lines[lines.length - 1] ?? '').split(';');
+  const col = (name: string): number => Number(last[head.indexOf(name)] ?? NaN);
+  const ok = col('SuccessfulCall(C)');
+  const failed = col('FailedCall(C)');
+  const retrans = col('Retransmissions(C)');
+  return {
+    rate, msgs: ok, cpuUs: ok > 0 ? (cpu * 1e6) / ok : NaN, achieved: ok / seconds, retrans, failed,
+    ok: r.code === 0 && failed === 0 && ok === calls && retrans < calls * 0.001,
+  };
+}
+
+async function bench(t: Target): Promise<void> {
+  let best: Step | null = null;
+  for (const rate of RATES) {
+    const s = await step(t, rate);
+    process.stderr.write(`# ${t.name} rate=${String(rate)} ok=${String(s.ok)} answered=${String(s.msgs)} failed=${String(s.failed)} retrans=${String(s.retrans)} cpu_us=${s.cpuUs.toFixed(1)}\n`);
+    if (!s.ok) break;
+    best = s;
+  }
+  console.log(`sip_options_${t.name}_max_rate ${best === null ? 0 : String(best.rate)} msg/s`);
+  console.log(`sip_options_${t.name}_cpu_per_msg ${best === null ? 'NaN' : best.cpuUs.toFixed(1)} us`);
+  results.set(t.name, best?.cpuUs ?? NaN);
+}
+
+const results = new Map<string, number>();
+const which = process.argv.slice(2);
+const want = (n: string): boolean => which.length === 0 || which.includes(n);
+
+for (const name of ['bare', 'lua', 'js', 'kamailio'] as const) {
+  if (!want(name)) continue;
+  let t: Target | null;
+  try {
+    t = name === 'kamailio' ? await startKamailio() : name === 'bare' ? await startBare() : await startKemihost(name);
+  } catch (e) {
+    process.stderr.write(`# ${name}: not started (${(e as Error).message})\n`);
+    continue;
+  }
+  if (t === null) continue;
+  try {
+    await bench(t);
+  } finally {
+    t.proc.kill('SIGTERM');
+    await sleep(300);
+    if (t.proc.exitCode === null) t.proc.kill('SIGKILL');
+  }
+}
+const bare = results.get('node_bare_dgram');
+const kam = results.get('kamailio_lua');
+for (const e of ['lua', 'js']) {
+  const ours = results.get(`kemihost_${e}`);
+  if (kam !== undefined && ours !== undefined && Number.isFinite(kam) && Number.isFinite(ours)) {
+    console.log(`sip_options_cpu_ratio_${e}_vs_kamailio ${(ours / kam).toFixed(2)} x`);
+  }
+  if (bare !== undefined && ours !== undefined && Number.isFinite(bare) && Number.isFinite(ours)) {
+    console.log(`sip_options_cpu_over_bare_${e} ${(ours - bare).toFixed(1)} us`);
+  }
+}

@@ -1,0 +1,339 @@
+/**
+ * The JavaScript engine on isolated-vm: one Isolate + Context per loaded script version, with
+ * a memory limit and a timeout on every callback. The script is plain JS with top-level
+ * function declarations (Kamailio's app_jsdt); it sees `KSR`, `console` and the language.
+ *
+ * The bridge (see prelude.ts for the isolate side): every KSR function is a small wrapper in
+ * the isolate that calls ONE sync host callback, `dispatch(fnIndex, ...args)`, which runs
+ * host/kemi/invoke and returns the converted result: one crossing per KSR call, arguments
+ * copied once (primitives only), no host exception ever crossing. A callback is one
+ * `applySync` of the prelude's runner, which catches the script's errors inside the isolate.
+ *
+ * KSR.x.exit()/drop(): the host marks the running callback as stopped; from then on every
+ * KSR call of that callback throws the stop again without doing anything, and the result is
+ * CALL_EXIT/CALL_DROP whatever the script does next. What JS cannot give (no uncatchable
+ * exception exists short of terminating the isolate): a script that catches the stop keeps
+ * running plain JS — it cannot touch the message or anything else through KSR, it can only
+ * compute and change its own globals until it returns or hits the CPU limit.
+ *
+ * The process must run with --no-node-snapshot (isolated-vm on Node 20+).
+ */
+import ivm from 'isolated-vm';
+import type { Logger } from 'pino';
+import { describeError, isKemiError, KemiError } from '../../errors.js';
+import { LogLimiter } from '../../log-limiter.js';
+import { Context, SCRIPT_STOP } from '../../kemi/context.js';
+import { ForeignValue, invoke, jsTypeName } from '../../kemi/invoke.js';
+import type { BoundFunction } from '../../kemi/registry.js';
+import type { KemiType } from '../../kemi/types.js';
+import { CALL_DROP, CALL_EXIT, CALL_OK, type CallResult, type EngineOptions, type ScriptEngine } from '../engine.js';
+import { failure, ScriptLocator } from './js-failures.js';
+import { PRELUDE_FILE, PRELUDE_SOURCE } from './prelude.js';
+
+/** The script's top level may take longer than one callback (it builds tables). */
+const LOAD_CPU_MS = 5000;
+const DEFAULT_MEMORY_MB = 128;
+/** isolated-vm refuses less */
+const MIN_MEMORY_MB = 8;
+/** Nested callbacks (a KSR function running another callback) re-enter the same native stack. */
+const MAX_DEPTH = 32;
+/** What the dispatcher throws into the isolate for a stop (prelude.ts: STOPS). */
+const STOP_EXIT = 1;
+const STOP_DROP = 2;
+const LOG_LEVELS = new Set(['debug', 'info', 'warn', 'error']);
+
+type RunFn = (index: number, arg: string | undefined) => string | undefined;
+
+/** One live isolate running the script, and the prelude functions the host calls. */
+interface Instance {
+  readonly isolate: ivm.Isolate;
+  readonly run: ivm.Reference<RunFn>;
+  readonly resolve: ivm.Reference<(name: string) => number>;
+  readonly where: ivm.Reference<() => string | undefined>;
+  /** callback name → runner index; only found functions are cached */
+  readonly indexes: Map<string, number>;
+}
+
+const NO_SOURCE = Object.freeze({ proto: 'udp', ip: '', port: 0, localIp: '', localPort: 0 } as const);
+
+export class JsEngine implements ScriptEngine {
+  readonly kind = 'js' as const;
+  private vm: Instance | null = null;
+  private source = '';
+  private path = '';
+  private locator = new ScriptLocator('');
+  private readonly fns: BoundFunction[] = [];
+  private readonly table: [string, string][] = [];
+  private readonly memoryMb: number;
+  private readonly runOpts: { timeout?: number };
+  private readonly scriptLog: Logger;
+  private readonly limiter = new LogLimiter(10_000);
+  private readonly dispatchCb: ivm.Callback;
+  private readonly consoleCb: ivm.Callback;
+
+  // The running callback; saved and restored around nested calls.
+  private ctx: Context = new Context('event', null, NO_SOURCE);
+  private stopKind: 'exit' | 'drop' | null = null;
+  private refusedAfterStop = false;
+  private depth = 0;
+
+  private disposed = false;
+  private disposeWhenIdle = false;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.memoryMb = opts.memoryMb > 0 ? Math.max(MIN_MEMORY_MB, Math.ceil(opts.memoryMb)) : DEFAULT_MEMORY_MB;
+    this.runOpts = opts.cpuMs > 0 ? { timeout: Math.max(1, Math.ceil(opts.cpuMs)) } : {};
+    this.scriptLog = opts.log.child({ module: 'script' });
+    for (const mod of opts.registry.modules) {
+      for (const fn of mod.functions) {
+        this.fns.push(fn);
+        this.table.push([mod.name, fn.name]);
+      }
+    }
+    this.dispatchCb = new ivm.Callback(this.dispatch);
+    this.consoleCb = new ivm.Callback(this.console);
+  }
+
+  load(source: string, path: string): void {
+    if (this.vm !== null || this.disposed) throw new KemiError('KEMI_ERR_ENGINE', 'a JS engine instance loads one script');
+    this.source = source;
+    this.path = path;
+    this.locator = new ScriptLocator(path);
+    this.vm = this.build();
+  }
+
+  has(name: string): boolean {
+    const vm = this.live();
+    return vm !== null && !('ok' in vm) && this.indexOf(vm, name) >= 0;
+  }
+
+  call(name: string, ctx: Context, arg?: string): CallResult {
+    const vm = this.live();
+    if (vm === null) return failure('KEMI_ERR_SCRIPT_RUNTIME', 'no script loaded', undefined);
+    if ('ok' in vm) return vm;
+    if (this.depth >= MAX_DEPTH) {
+      return failure('KEMI_ERR_SCRIPT_RUNTIME', `callbacks nested deeper than ${String(MAX_DEPTH)} levels`, undefined);
+    }
+    const index = this.indexOf(vm, name);
+    if (index < 0) return failure('KEMI_ERR_SCRIPT_RUNTIME', `function '${name}' is not defined by ${this.path}`, undefined);
+
+    // Save and restore: a KSR function may run another callback before returning.
+    const outerCtx = this.ctx;
+    const outerStop = this.stopKind;
+    const outerRefused = this.refusedAfterStop;
+    this.ctx = ctx;
+    this.stopKind = null;
+    this.refusedAfterStop = false;
+    ctx.stop = null;
+    this.depth++;
+    let result: CallResult;
+    let stop: 'exit' | 'drop' | null;
+    try {
+      const out = vm.run.applySync(undefined, [index, arg], this.runOpts);
+      result = typeof out === 'string' ? this.locator.scriptError(out) : CALL_OK;
+    } catch (e) {
+      result = this.locator.hostError(e, { cpuMs: this.opts.cpuMs, memoryMb: this.memoryMb });
+    } finally {
+      this.depth--;
+      stop = this.stopKind;
+      this.ctx = outerCtx;
+      this.stopKind = outerStop;
+      this.refusedAfterStop = outerRefused;
+    }
+    if (this.depth === 0 && this.disposeWhenIdle) this.dispose();
+    if (stop === null) return result;
+    // The stop decided the outcome; what the script did after catching it is only reported.
+    if (!result.ok) this.warnOnce('after-stop-failure', { failure: result.failure }, 'callback failed after KSR.x.exit()/drop()');
+    return stop === 'drop' ? CALL_DROP : CALL_EXIT;
+  }
+
+  location(): string | undefined {
+    const vm = this.vm;
+    if (vm === null || this.depth === 0 || vm.isolate.isDisposed) return undefined;
+    try {
+      const at: unknown = vm.where.applySync(undefined, []);
+      return typeof at === 'string' ? at : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  dispose(): void {
+    if (this.depth > 0) {
+      // Disposing the isolate under the running callback would kill it mid-message.
+      this.disposeWhenIdle = true;
+      return;
+    }
+    this.disposed = true;
+    const vm = this.vm;
+    this.vm = null;
+    if (vm !== null && !vm.isolate.isDisposed) vm.isolate.dispose();
+  }
+
+  /** The live instance; an isolate lost to the memory limit is rebuilt from the same source. */
+  private live(): Instance | CallResult | null {
+    const vm = this.vm;
+    if (vm === null || this.disposed) return null;
+    if (!vm.isolate.isDisposed) return vm;
+    if (this.depth > 0) return failure('KEMI_ERR_SCRIPT_RUNTIME', 'the script instance was disposed while running', undefined);
+    try {
+      const fresh = this.build();
+      this.vm = fresh;
+      this.opts.log.warn({ script: this.path }, 'JS script instance rebuilt after its isolate was disposed');
+      return fresh;
+    } catch (e) {
+      // Keep the dead instance: the next call tries again.
+      const message = `could not rebuild the script instance: ${describeError(e)}`;
+      this.warnOnce('rebuild', { err: e }, message);
+      return failure('KEMI_ERR_SCRIPT_RUNTIME', message, undefined);
+    }
+  }
+
+  private indexOf(vm: Instance, name: string): number {
+    const hit = vm.indexes.get(name);
+    if (hit !== undefined) return hit;
+    let index = -1;
+    try {
+      index = vm.resolve.applySync(undefined, [name]);
+    } catch {
+      index = -1;
+    }
+    // Only found functions are cached, so a callback defined later at run time is still found.
+    if (typeof index === 'number' && index >= 0) vm.indexes.set(name, index);
+    return index;
+  }
+
+  private build(): Instance {
+    const isolate = new ivm.Isolate({
+      memoryLimit: this.memoryMb,
+      onCatastrophicError: (message) => {
+        this.opts.log.fatal({ error: message }, 'isolated-vm lost control of a script isolate');
+      },
+    });
+    try {
+      const context = isolate.createContextSync();
+      const api = context.evalClosureSync(
+        PRELUDE_SOURCE,
+        [this.dispatchCb, this.consoleCb, new ivm.ExternalCopy(this.table).copyInto(), this.path],
+        { filename: PRELUDE_FILE, result: { reference: true } },
+      );
+      const vm: Instance = {
+        isolate,
+        run: api.getSync('run', { reference: true }) as ivm.Reference<RunFn>,
+        resolve: api.getSync('resolve', { reference: true }) as ivm.Reference<(name: string) => number>,
+        where: api.getSync('where', { reference: true }) as ivm.Reference<() => string | undefined>,
+        indexes: new Map(),
+      };
+      api.release();
+      let script: ivm.Script;
+      try {
+        script = isolate.compileScriptSync(this.source, { filename: this.path });
+      } catch (e) {
+        throw this.locator.loadError(e);
+      }
+      this.runTopLevel(script, context);
+      script.release();
+      return vm;
+    } catch (e) {
+      if (!isolate.isDisposed) isolate.dispose();
+      throw e;
+    }
+  }
+
+  private runTopLevel(script: ivm.Script, context: ivm.Context): void {
+    const outerCtx = this.ctx;
+    this.ctx = new Context('event', null, NO_SOURCE);
+    this.stopKind = null;
+    this.depth++;
+    let result: CallResult = CALL_OK;
+    let stopped: boolean;
+    try {
+      script.runSync(context, { timeout: Math.max(this.opts.cpuMs, LOAD_CPU_MS) });
+    } catch (e) {
+      result = this.locator.hostError(e, { cpuMs: Math.max(this.opts.cpuMs, LOAD_CPU_MS), memoryMb: this.memoryMb });
+    } finally {
+      this.depth--;
+      stopped = this.stopKind !== null;
+      this.ctx = outerCtx;
+      this.stopKind = null;
+    }
+    if (stopped) throw new KemiError('KEMI_ERR_SCRIPT_LOAD', `${this.path}: KSR.x.exit() called while loading the script`);
+    if (!result.ok) {
+      const f = result.failure;
+      throw new KemiError('KEMI_ERR_SCRIPT_LOAD', `${f.location ?? this.path}: ${f.message}`, { location: f.location });
+    }
+  }
+
+  /** The one host callback behind every KSR function (prelude.ts describes the protocol). */
+  private readonly dispatch = (index: number, ...args: unknown[]): unknown => {
+    const fn = this.fns[index];
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the prelude turns a string into an Error at the calling line
+    if (fn === undefined) throw 'unknown KSR function';
+    if (this.stopKind !== null) {
+      // The script caught the stop and called KSR again: refuse, and throw the stop again.
+      if (!this.refusedAfterStop) {
+        this.refusedAfterStop = true;
+        this.warnOnce(`refused:${fn.fullName}`, { function: fn.fullName, at: this.location() }, 'KSR call after KSR.x.exit()/drop() refused');
+      }
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- a stop code, see prelude.ts
+      throw this.stopKind === 'drop' ? STOP_DROP : STOP_EXIT;
+    }
+    for (let k = 0; k < args.length; k++) {
+      const a = args[k];
+      if (typeof a === 'object' && a !== null) args[k] = foreign(a);
+    }
+    let r: unknown;
+    try {
+      r = invoke(fn, this.ctx, args, jsTypeName);
+    } catch (e) {
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- a message or a stop code, see prelude.ts
+      throw this.raise(e, fn);
+    }
+    return convertResult(fn.returns, r);
+  };
+
+  /** What to throw into the isolate for an exception from a KSR function. */
+  private raise(e: unknown, fn: BoundFunction): string | number {
+    if (e === SCRIPT_STOP) {
+      this.stopKind = this.ctx.stop ?? 'exit';
+      return this.stopKind === 'drop' ? STOP_DROP : STOP_EXIT;
+    }
+    if (isKemiError(e)) return e.message;
+    this.opts.log.error({ err: e, function: fn.fullName }, 'internal error in a KSR function');
+    return `internal error in '${fn.fullName}': ${describeError(e)}`;
+  }
+
+  private readonly console = (level: unknown, text: unknown, at: unknown): void => {
+    if (typeof level !== 'string' || !LOG_LEVELS.has(level) || typeof text !== 'string') return;
+    const lvl = level as 'debug' | 'info' | 'warn' | 'error';
+    if (!this.scriptLog.isLevelEnabled(lvl)) return;
+    this.scriptLog[lvl]({ at: typeof at === 'string' ? at : undefined }, text);
+  };
+
+  private warnOnce(key: string, fields: Record<string, unknown>, message: string): void {
+    if (!this.limiter.allow(key)) return;
+    this.opts.log.warn({ script: this.path, suppressed: this.limiter.suppressed(key), ...fields }, message);
+  }
+}
+
+/** The isolate replaced a non-primitive argument by { t: typeName }: keep only its name. */
+function foreign(a: object): ForeignValue {
+  const t = (a as { t?: unknown }).t;
+  return new ForeignValue(typeof t === 'string' ? t : 'object');
+}
+
+/** KEMI return conventions, as the Lua engine pushes them. */
+function convertResult(returns: KemiType, r: unknown): unknown {
+  switch (returns) {
+    case 'none':
+      return undefined;
+    case 'bool':
+      return r === true;
+    case 'int':
+    case 'long':
+      return typeof r === 'number' ? r : -1;
+    case 'str':
+    case 'xval':
+      return typeof r === 'string' || typeof r === 'number' ? r : null;
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * JavaScript run inside every isolate before the user's script (as a closure, so nothing of it
+ * is global except what it installs on purpose: `KSR` and `console`). It captures the
+ * intrinsics it needs first, so a script that later replaces `JSON`, `Error` or
+ * `Array.prototype` methods can confuse only its own error text, never the bridge.
+ *
+ * Closure arguments: $0 the host dispatcher (a sync ivm.Callback taking (fnIndex, ...args)),
+ * $1 the host console sink (level, text, location), $2 the KSR table ([module, name] per
+ * function index), $3 the script path. Returns { run, resolve, where } for the host.
+ *
+ * Host → isolate protocol of the dispatcher (it never lets a host exception cross):
+ * - returns the converted result;
+ * - throws a string: the error message (bad argument, internal error) — raised here as an
+ *   Error whose stack starts at the script line that made the KSR call;
+ * - throws a number: KSR.x.exit() (1) / KSR.x.drop() (2) stopped the callback.
+ *
+ * Arguments that are not primitives are replaced by `{ t: typeName }` before they cross, so a
+ * function or symbol (which isolated-vm cannot copy) gets invoke's ordinary "bad argument"
+ * message and a large object is never deep-copied just to be refused.
+ */
+export const PRELUDE_FILE = 'kemihost:prelude';
+
+export const PRELUDE_SOURCE = String.raw`'use strict';
+const dispatch = $0, hostLog = $1, table = $2, PATH = $3;
+const G = globalThis;
+const ErrorCtor = Error;
+const captureStackTrace = ErrorCtor.captureStackTrace;
+const ErrorProto = ErrorCtor.prototype;
+const { apply, defineProperty, deleteProperty, getOwnPropertyDescriptor } = Reflect;
+const freeze = Object.freeze;
+const isArray = Array.isArray;
+const stringify = JSON.stringify;
+const StringCtor = String;
+const isPrototypeOf = Object.prototype.isPrototypeOf;
+const objectToString = Object.prototype.toString;
+const strSlice = String.prototype.slice;
+
+// Only the language and KSR: WebAssembly is not the language; with no other thread,
+// Atomics.wait could only block the server.
+deleteProperty(G, 'WebAssembly');
+deleteProperty(G, 'console');
+deleteProperty(Atomics, 'wait');
+deleteProperty(Atomics, 'waitAsync');
+
+function cut(s, n) {
+  return s.length > n ? apply(strSlice, s, [0, n]) + '…' : s;
+}
+
+function isError(v) {
+  return v !== null && typeof v === 'object' && apply(isPrototypeOf, ErrorProto, [v]);
+}
+
+/** A readable text for any value: console arguments and thrown non-Error values. */
+function show(v) {
+  try {
+    switch (typeof v) {
+      case 'string':
+        return v;
+      case 'function':
+        return '[function ' + StringCtor(v.name) + ']';
+      case 'object':
+        if (v === null) return 'null';
+        if (isError(v)) return StringCtor(v.name) + ': ' + StringCtor(v.message);
+        try {
+          const s = stringify(v);
+          if (typeof s === 'string') return s;
+        } catch {}
+        return apply(objectToString, v, []);
+      default:
+        return StringCtor(v);
+    }
+  } catch {
+    return '[unprintable value]';
+  }
+}
+
+function arg(a) {
+  const t = typeof a;
+  if (t === 'object') return a === null ? null : { t: isArray(a) ? 'array' : 'object' };
+  if (t === 'function' || t === 'symbol' || t === 'bigint') return { t };
+  return a;
+}
+
+function stopError(message) {
+  const e = new ErrorCtor(message);
+  defineProperty(e, 'name', { value: 'KsrStop' });
+  defineProperty(e, 'stack', { value: 'KsrStop: ' + message });
+  return freeze(e);
+}
+const STOPS = [undefined, stopError('KSR.x.exit() ended the callback'), stopError('KSR.x.drop() ended the callback')];
+
+function fromHost(e, w) {
+  if (typeof e === 'number') return STOPS[e] ?? e;
+  if (typeof e === 'string') {
+    const err = new ErrorCtor(e);
+    captureStackTrace(err, w);
+    return err;
+  }
+  return e;
+}
+
+function wrap(i, name) {
+  const w = {
+    [name]() {
+      try {
+        switch (arguments.length) {
+          case 0: return dispatch(i);
+          case 1: return dispatch(i, arg(arguments[0]));
+          case 2: return dispatch(i, arg(arguments[0]), arg(arguments[1]));
+          case 3: return dispatch(i, arg(arguments[0]), arg(arguments[1]), arg(arguments[2]));
+          default: {
+            const a = [i];
+            for (let k = 0; k < arguments.length; k++) a[k + 1] = arg(arguments[k]);
+            return apply(dispatch, undefined, a);
+          }
+        }
+      } catch (e) {
+        throw fromHost(e, w);
+      }
+    },
+  }[name];
+  return w;
+}
+
+const KSR = {};
+for (let i = 0; i < table.length; i++) {
+  const mod = table[i][0], name = table[i][1];
+  let target = KSR;
+  if (mod !== '') {
+    target = KSR[mod];
+    if (target === undefined) target = KSR[mod] = {};
+  }
+  target[name] = wrap(i, name);
+}
+
+function prepare(_e, sites) {
+  for (let k = 0; k < sites.length; k++) {
+    const s = sites[k];
+    if (s.getFileName() === PATH) return PATH + ':' + StringCtor(s.getLineNumber());
+  }
+  return undefined;
+}
+
+/** "path:line" of the innermost script frame below 'skip' (the user's line, not ours). */
+function where(skip) {
+  const savedPrepare = ErrorCtor.prepareStackTrace, savedLimit = ErrorCtor.stackTraceLimit;
+  try {
+    ErrorCtor.prepareStackTrace = prepare;
+    ErrorCtor.stackTraceLimit = 32;
+    const holder = {};
+    captureStackTrace(holder, skip);
+    const at = holder.stack;
+    return typeof at === 'string' ? at : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    try {
+      ErrorCtor.prepareStackTrace = savedPrepare;
+      ErrorCtor.stackTraceLimit = savedLimit;
+    } catch {}
+  }
+}
+
+function logger(level) {
+  const f = function () {
+    let text = '';
+    for (let k = 0; k < arguments.length; k++) text += (k === 0 ? '' : ' ') + show(arguments[k]);
+    hostLog(level, cut(text, 16384), where(f));
+  };
+  return f;
+}
+const hidden = { writable: true, enumerable: false, configurable: true };
+defineProperty(G, 'KSR', { ...hidden, value: KSR });
+defineProperty(G, 'console', {
+  ...hidden,
+  value: { log: logger('info'), info: logger('info'), warn: logger('warn'), error: logger('error'), debug: logger('debug') },
+});
+
+const fns = [];
+
+/** Index of a global function the host may call, or -1. Reads the property: runs no script code. */
+function resolve(name) {
+  const d = getOwnPropertyDescriptor(G, name);
+  if (d === undefined || typeof d.value !== 'function') return -1;
+  fns[fns.length] = d.value;
+  return fns.length - 1;
+}
+
+/**
+ * Run one callback. undefined when it returned; else "<message length>|<message><stack>":
+ * the script's own error, or its thrown value made readable.
+ */
+function run(i, argument) {
+  const f = fns[i];
+  try {
+    if (argument === undefined) f();
+    else f(argument);
+    return undefined;
+  } catch (e) {
+    // The stop ending the callback is no error: the host knows it stopped (and which way).
+    if (e === STOPS[1] || e === STOPS[2]) return undefined;
+    let message, stack = '';
+    try {
+      if (isError(e)) {
+        const name = e.name, msg = e.message, s = e.stack;
+        message = StringCtor(name) + (msg === '' || msg === undefined ? '' : ': ' + StringCtor(msg));
+        if (typeof s === 'string') stack = cut(s, 8192);
+      } else {
+        message = 'uncaught exception: ' + show(e);
+      }
+    } catch {
+      message = 'uncaught exception (describing it failed)';
+    }
+    message = cut(message, 2048);
+    return message.length + '|' + message + stack;
+  }
+}
+
+return { run, resolve, where: () => where(undefined) };
+`;
