@@ -51,8 +51,8 @@ const cases: BindingCase[] = [
   },
   {
     name: 'sanity_check fails a CSeq method mismatch and answers 400 itself',
-    lua: 'if KSR.sanity.sanity_check(16, 0) < 0 then KSR.x.exit() end\nKSR.sl.sl_send_reply(200, "sane")',
-    js: 'if (KSR.sanity.sanity_check(16, 0) < 0) KSR.x.exit();\nKSR.sl.sl_send_reply(200, "sane");',
+    lua: 'if KSR.sanity.sanity_check(32, 0) < 0 then KSR.x.exit() end\nKSR.sl.sl_send_reply(200, "sane")',
+    js: 'if (KSR.sanity.sanity_check(32, 0) < 0) KSR.x.exit();\nKSR.sl.sl_send_reply(200, "sane");',
     request: { method: 'OPTIONS', cseqMethod: 'INVITE' },
     expect: { status: 400, check: (r) => { assert.notEqual(r.reason, 'sane'); } },
   },
