@@ -126,11 +126,13 @@ export class JsEngine implements ScriptEngine {
     this.refusedAfterStop = false;
     ctx.stop = null;
     this.depth++;
-    let result: CallResult;
+    let result: CallResult = CALL_OK;
     let stop: 'exit' | 'drop' | null;
+    let stopEnded = false;
     try {
       const out = vm.run.applySync(undefined, [index, arg], this.runOpts);
-      result = typeof out === 'string' ? this.locator.scriptError(out) : CALL_OK;
+      if (out === '') stopEnded = true;
+      else if (typeof out === 'string') result = this.locator.scriptError(out);
     } catch (e) {
       result = this.locator.hostError(e, { cpuMs: this.opts.cpuMs, memoryMb: this.memoryMb });
     } finally {
@@ -143,7 +145,11 @@ export class JsEngine implements ScriptEngine {
     if (this.depth === 0 && this.disposeWhenIdle) this.dispose();
     if (stop === null) return result;
     // The stop decided the outcome; what the script did after catching it is only reported.
-    if (!result.ok) this.warnOnce('after-stop-failure', { failure: result.failure }, 'callback failed after KSR.x.exit()/drop()');
+    if (!result.ok) {
+      this.warnOnce('after-stop-failure', { failure: result.failure }, 'callback failed after the script caught KSR.x.exit()/drop()');
+    } else if (!stopEnded) {
+      this.warnOnce('swallowed', { callback: name }, 'the script caught KSR.x.exit()/drop() and returned normally');
+    }
     return stop === 'drop' ? CALL_DROP : CALL_EXIT;
   }
 

@@ -187,8 +187,8 @@ function resolve(name) {
 }
 
 /**
- * Run one callback. undefined when it returned; else "<message length>|<message><stack>":
- * the script's own error, or its thrown value made readable.
+ * Run one callback. undefined when it returned, '' when KSR.x.exit()/drop() ended it, else
+ * "<message length>|<message><stack>": the script's own error, or its thrown value made readable.
  */
 function run(i, argument) {
   const f = fns[i];
@@ -197,8 +197,8 @@ function run(i, argument) {
     else f(argument);
     return undefined;
   } catch (e) {
-    // The stop ending the callback is no error: the host knows it stopped (and which way).
-    if (e === STOPS[1] || e === STOPS[2]) return undefined;
+    // The stop ending the callback is no error: the host knows which way it stopped.
+    if (e === STOPS[1] || e === STOPS[2]) return '';
     let message, stack = '';
     try {
       if (isError(e)) {
