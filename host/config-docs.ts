@@ -46,7 +46,7 @@ export function renderConfigDocs(): string {
   const out = [
     '# Configuration reference',
     '',
-    'Generated from the config schema by `npm run gen:docs`; a test fails when this file and the',
+    'Generated from the config schema by `npm run gen`; a test fails when this file and the',
     'schema disagree. The file is YAML (`kemihost run -c file.yaml`); command-line flags override it.',
     'An unknown key or a wrong type stops `kemihost run` with the key path and the expected form.',
     'Module sections (`modules.<name>`) use Kamailio\'s parameter names.',
