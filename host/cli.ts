@@ -14,6 +14,7 @@ import { createEngine, engineKindOf } from './engines/index.js';
 import { describeError, isKemiError, KemiError } from './errors.js';
 import { renderDts, renderLuacheckrc, renderText, apiList, unknownKsrNames } from './kemi/api-docs.js';
 import { KemiRegistry } from './kemi/registry.js';
+import { NO_SCRIPT } from './kemi/offline-script.js';
 import { createLogger, type LogLevel } from './log.js';
 import { Runtime } from './runtime.js';
 import { Myself } from './sip/myself.js';
@@ -87,7 +88,7 @@ function offlineRegistry(): KemiRegistry {
   return new KemiRegistry(MODULES, {
     log: pino({ level: 'silent' }),
     myself: new Myself(),
-    script: { has: () => false, location: () => undefined },
+    script: NO_SCRIPT,
     params: validateConfig({}).modules,
   });
 }

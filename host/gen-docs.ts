@@ -6,13 +6,14 @@ import { renderConfigDocs } from './config-docs.js';
 import { validateConfig } from './config.js';
 import { renderDts, renderLuacheckrc } from './kemi/api-docs.js';
 import { KemiRegistry } from './kemi/registry.js';
+import { NO_SCRIPT } from './kemi/offline-script.js';
 import { Myself } from './sip/myself.js';
 
 export function generatedFiles(): Record<string, string> {
   const registry = new KemiRegistry(MODULES, {
     log: pino({ level: 'silent' }),
     myself: new Myself(),
-    script: { has: () => false, location: () => undefined },
+    script: NO_SCRIPT,
     params: validateConfig({}).modules,
   });
   const files = {

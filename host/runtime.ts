@@ -9,7 +9,7 @@ import type { Config } from './config.js';
 import { REQUIRED_CALLBACKS, type EngineKind, type ScriptEngine } from './engines/engine.js';
 import { createEngine, engineKindOf } from './engines/index.js';
 import { KemiError } from './errors.js';
-import { HttpListener, splitHostPort } from './http/server.js';
+import { HttpListener, splitHostPort, type HttpHandler } from './http/server.js';
 import { KemiRegistry } from './kemi/registry.js';
 import { Stats } from './kemi/stats.js';
 import { formatListen, parseListen } from './sip/listen.js';
@@ -18,6 +18,7 @@ import { SipRouter } from './sip/router.js';
 import type { SipSocket } from './sip/socket.js';
 import { TcpListener } from './sip/tcp-transport.js';
 import { UdpListener } from './sip/udp-transport.js';
+import { ScriptRunner } from './script-runner.js';
 
 export interface RuntimeOptions {
   readonly config: Config;
@@ -30,23 +31,31 @@ export class Runtime {
   readonly stats = new Stats();
   readonly myself = new Myself();
   readonly registry: KemiRegistry;
+  /** runs callbacks of the current script version (for the SIP router and the bindings) */
+  readonly script: ScriptRunner;
   readonly engineKind: EngineKind;
   private engine: ScriptEngine | null = null;
   private readonly sockets: SipSocket[] = [];
   private http: HttpListener | null = null;
+  private httpHandler: HttpHandler | null = null;
   private closed = false;
 
   private constructor(private readonly opts: RuntimeOptions) {
+    this.script = new ScriptRunner(() => this.engine, opts.log.child({ module: 'script' }), this.stats);
     this.engineKind = engineKindOf(opts.scriptPath);
     this.registry = new KemiRegistry(MODULES, {
       log: opts.log,
       stats: this.stats,
       myself: this.myself,
-      script: {
-        has: (name) => this.engine?.has(name) ?? false,
-        location: () => this.engine?.location(),
-      },
+      script: this.script,
       params: opts.config.modules,
+      http: opts.config.http.listen === 'off' ? null : {
+        setHandler: (h) => {
+          this.httpHandler = h;
+          this.http?.setHandler(h);
+        },
+        address: () => this.httpAddress,
+      },
     });
   }
 
@@ -116,7 +125,7 @@ export class Runtime {
       log: log.child({ module: 'sip' }),
       stats: this.stats,
       myself: this.myself,
-      engine: () => this.currentEngine,
+      script: this.script,
       maxMessageBytes: config.limits.max_message_bytes,
       serverHeader: config.sip.server_header,
     });
@@ -151,6 +160,7 @@ export class Runtime {
         { host, port, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, maxHeaderBytes: 16_384 },
         log.child({ module: 'http' }),
       );
+      if (this.httpHandler !== null) http.setHandler(this.httpHandler);
       try {
         await http.listen();
       } catch (e) {

@@ -39,6 +39,25 @@ export interface SipActions {
   toTag(ctx: Context): string;
 }
 
+/**
+ * Whoever owns a message that may wait for async work (the transaction layer for SIP, xhttp for
+ * an HTTP request) installs one of these on the Context. Async bindings (async, http_async_client,
+ * jsonrpc) only talk to this interface, so they work the same for SIP and HTTP.
+ */
+export interface Suspender {
+  /**
+   * Hold the message: when the running callback returns, the owner does not finish it (no
+   * default reply). false when it cannot be held (then the caller must not suspend).
+   */
+  suspend(ctx: Context): boolean;
+  /**
+   * The async work is done: run `route` on ctx (through the script version that suspended it)
+   * and, unless that route suspended again, let the owner finish the message. false when the
+   * message is gone (cancelled, timed out, connection closed): nothing was run.
+   */
+  resume(ctx: Context, route: string, arg?: string): boolean;
+}
+
 /** Thrown by KSR.x.exit()/drop(): ends the callback; the engine catches it and nothing else may. */
 export class ScriptStop {
   readonly stop = true;
@@ -75,6 +94,10 @@ export class Context {
   private avpStore: Map<string, Xval[]> | null = null;
 
   sip: SipActions | null = null;
+  /** set by the owner of a message that can wait for async work (see Suspender) */
+  suspender: Suspender | null = null;
+  /** true while async work holds this message */
+  suspended = false;
 
   private static nextId = 1;
 

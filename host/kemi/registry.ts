@@ -8,7 +8,7 @@ import { KemiError } from '../errors.js';
 import type { Context } from './context.js';
 import { PvRegistry } from './pv.js';
 import { Stats } from './stats.js';
-import type { AnyModuleDef, KemiType, ModuleHost, MyselfMatcher, ScriptHandle } from './types.js';
+import type { AnyModuleDef, HttpAttach, KemiType, ModuleHost, MyselfMatcher, ScriptHandle } from './types.js';
 
 export interface BoundFunction {
   readonly module: string;
@@ -35,6 +35,7 @@ export interface RegistryOptions {
   readonly script: ScriptHandle;
   /** module name → validated parameters */
   readonly params?: Readonly<Record<string, Record<string, unknown>>>;
+  readonly http?: HttpAttach | null;
 }
 
 export class KemiRegistry {
@@ -64,6 +65,7 @@ export class KemiRegistry {
       myself: opts.myself,
       script: opts.script,
       pvs: this.pvs,
+      http: opts.http ?? null,
     };
     const rawParams = opts.params?.[modName] ?? {};
     const params = def.params ? (def.params.parse(rawParams) as Record<string, unknown>) : {};

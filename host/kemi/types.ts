@@ -4,9 +4,11 @@
  * knows which engine calls it.
  */
 import type { ZodObject, ZodRawShape } from 'zod';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Context } from './context.js';
 import type { Counter } from './stats.js';
+import type { CallResult } from '../engines/engine.js';
 import type { ResolvedPv } from './pv.js';
 
 export type KemiType = 'int' | 'long' | 'str' | 'bool' | 'xval' | 'none';
@@ -65,8 +67,17 @@ export interface ModuleHost {
   readonly myself: MyselfMatcher;
   /** Resolve a pseudo-variable name ("$ru", "$var(x)") declared by any module. */
   readonly pvs: { resolve(spec: string): ResolvedPv | null };
+  /** The embedded HTTP listener, for xhttp: install the request handler (null when http is off). */
+  readonly http: HttpAttach | null;
   /** The script currently loaded: which callbacks it has, where it is running. */
   readonly script: ScriptHandle;
+}
+
+export interface HttpAttach {
+  /** Install the handler for every HTTP request on the listener (replacing the 404 default). */
+  setHandler(handler: (req: IncomingMessage, res: ServerResponse) => void): void;
+  /** host:port the listener is bound to, once it is */
+  address(): string | null;
 }
 
 export interface MyselfMatcher {
@@ -80,6 +91,11 @@ export interface ScriptHandle {
   has(name: string): boolean;
   /** file:line of the script code running now, for log lines written by KSR.info & co. */
   location(): string | undefined;
+  /**
+   * Run a callback of the script on ctx (an event route, a resumed route). A failure is
+   * logged and counted here; the result says what happened. Never throws for a script's fault.
+   */
+  run(name: string, ctx: Context, arg?: string): CallResult;
 }
 
 export interface ModuleDef<S = unknown, P extends ZodRawShape = ZodRawShape> {

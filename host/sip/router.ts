@@ -6,7 +6,7 @@
 import dns from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
-import type { ScriptEngine } from '../engines/engine.js';
+import type { ScriptRunner } from '../script-runner.js';
 import { Context, type SipActions, type Source } from '../kemi/context.js';
 import type { Counter, Stats } from '../kemi/stats.js';
 import { LogLimiter } from '../log-limiter.js';
@@ -23,8 +23,8 @@ export interface RouterOptions {
   readonly log: Logger;
   readonly stats: Stats;
   readonly myself: Myself;
-  /** the script version that handles new messages (hot reload swaps it) */
-  readonly engine: () => ScriptEngine;
+  /** runs callbacks of the current script version, logging and counting failures */
+  readonly script: ScriptRunner;
   readonly maxMessageBytes: number;
   /** Server header on our replies; null for none */
   readonly serverHeader: string | null;
@@ -39,10 +39,9 @@ export class SipRouter implements SipActions {
   private readonly tagPrefix = hex8((Math.random() * 0xffffffff) >>> 0);
   private readonly limiter = new LogLimiter(10_000);
   private readonly c: Record<
-    'rcvRequests' | 'rcvReplies' | 'fwdRequests' | 'fwdReplies' | 'dropRequests' | 'dropReplies' | 'badMsg' | 'sentReplies' | 'scriptErrors' | 'cpuLimit' | 'sendErrors' | 'tooLarge',
+    'rcvRequests' | 'rcvReplies' | 'fwdRequests' | 'fwdReplies' | 'dropRequests' | 'dropReplies' | 'badMsg' | 'sentReplies' | 'sendErrors' | 'tooLarge',
     Counter
   >;
-  private readonly hasRoute = new WeakMap<ScriptEngine, Map<string, boolean>>();
   /** the socket a Context's message came in on, and its connection for stream transports */
   private readonly origin = new WeakMap<Context, { socket: SipSocket; conn: SipConnection | null }>();
 
@@ -58,8 +57,6 @@ export class SipRouter implements SipActions {
       badMsg: s.counter('core', 'bad_msg'),
       tooLarge: s.counter('core', 'too_large'),
       sentReplies: s.counter('core', 'sent_replies'),
-      scriptErrors: s.counter('script', 'errors'),
-      cpuLimit: s.counter('script', 'cpu_limit'),
       sendErrors: s.counter('core', 'send_errors'),
     };
   }
@@ -120,10 +117,8 @@ export class SipRouter implements SipActions {
     const ctx = new Context('sip', msg, src);
     ctx.sip = this;
     this.origin.set(ctx, { socket, conn });
-    const engine = this.opts.engine();
-    const result = engine.call(REQUEST_ROUTE, ctx);
+    const result = this.opts.script.run(REQUEST_ROUTE, ctx);
     if (!result.ok) {
-      this.scriptFailed(result.failure, REQUEST_ROUTE);
       if (!ctx.replied && !ctx.dropped && msg.method !== 'ACK') this.sendReply(ctx, 500, 'Server Internal Error');
     } else if (ctx.dropped) {
       this.c.dropRequests.value++;
@@ -141,11 +136,8 @@ export class SipRouter implements SipActions {
     const ctx = new Context('sip', msg, src);
     ctx.sip = this;
     this.origin.set(ctx, { socket, conn });
-    const engine = this.opts.engine();
-    if (this.routeExists(engine, REPLY_ROUTE)) {
-      const result = engine.call(REPLY_ROUTE, ctx);
-      if (!result.ok) this.scriptFailed(result.failure, REPLY_ROUTE);
-    }
+    const script = this.opts.script;
+    if (script.has(REPLY_ROUTE)) script.run(REPLY_ROUTE, ctx);
     if (ctx.dropped) {
       this.c.dropReplies.value++;
       return;
@@ -235,12 +227,11 @@ export class SipRouter implements SipActions {
       this.logLimited(ctx.src, { proto, ip }, 'forward: no listening socket for this protocol and address family');
       return false;
     }
-    const engine = this.opts.engine();
-    if (this.routeExists(engine, ONSEND_ROUTE)) {
+    const script = this.opts.script;
+    if (script.has(ONSEND_ROUTE)) {
       const outerStop = ctx.stop;
-      const r = engine.call(ONSEND_ROUTE, ctx);
+      script.run(ONSEND_ROUTE, ctx);
       ctx.stop = outerStop;
-      if (!r.ok) this.scriptFailed(r.failure, ONSEND_ROUTE);
       if (ctx.dropped) {
         ctx.dropped = false;
         this.c.dropRequests.value++;
@@ -291,29 +282,6 @@ export class SipRouter implements SipActions {
       server: this.opts.serverHeader,
       forceRport: ctx.forceRport,
     };
-  }
-
-  private routeExists(engine: ScriptEngine, name: string): boolean {
-    let m = this.hasRoute.get(engine);
-    if (m === undefined) {
-      m = new Map();
-      this.hasRoute.set(engine, m);
-    }
-    let v = m.get(name);
-    if (v === undefined) {
-      v = engine.has(name);
-      m.set(name, v);
-    }
-    return v;
-  }
-
-  private scriptFailed(f: { code: string; message: string; location: string | undefined; stack: string | undefined }, route: string): void {
-    this.c.scriptErrors.value++;
-    if (f.code === 'KEMI_ERR_CPU_LIMIT') this.c.cpuLimit.value++;
-    const key = `${route}|${f.location ?? f.message}`;
-    if (this.limiter.allow(key)) {
-      this.opts.log.error({ code: f.code, route, at: f.location, stack: f.stack, suppressed: this.limiter.suppressed(key) }, f.message);
-    }
   }
 
   private logLimited(src: Source, fields: Record<string, unknown>, msg: string): void {

@@ -6,6 +6,7 @@ import { pino, type Logger } from 'pino';
 import { Context, type SipActions, type Source } from '../../host/kemi/context.js';
 import { invoke, luaTypeName } from '../../host/kemi/invoke.js';
 import { KemiRegistry } from '../../host/kemi/registry.js';
+import { NO_SCRIPT } from '../../host/kemi/offline-script.js';
 import type { AnyModuleDef, MyselfMatcher } from '../../host/kemi/types.js';
 import { parseSipMessage, type SipMessage } from '../../host/sip/message.js';
 
@@ -27,7 +28,7 @@ export function registryWith(mod: AnyModuleDef, params: Record<string, unknown> 
   return new KemiRegistry([mod, ...(extras.with ?? [])], {
     log: extras.log ?? pino({ level: 'silent' }),
     myself,
-    script: { has: () => false, location: () => undefined },
+    script: NO_SCRIPT,
     params: { [mod.name]: params },
   });
 }
