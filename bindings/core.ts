@@ -59,7 +59,7 @@ function forward(ctx: Context, uri: string | null): number {
 export default defineModule({
   name: '',
   doc: 'Core functions: logging, method tests, flags, destination, stateless forwarding.',
-  init: (host): CoreState => ({ log: host.log.child({ module: 'script' }), host, myself: host.myself }),
+  init: (host): CoreState => ({ log: host.log, host, myself: host.myself }),
   functions: {
     dbg: fn(['str'], 'none', (s: CoreState, _c, t) => { scriptLog(s, 'debug', t); }, 'Log at debug level.'),
     info: fn(['str'], 'none', (s: CoreState, _c, t) => { scriptLog(s, 'info', t); }, 'Log at info level.'),

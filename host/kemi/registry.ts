@@ -55,7 +55,7 @@ export class KemiRegistry {
     const label = modName === '' ? 'core' : modName;
     for (const s of def.stats ?? []) this.stats.counter(label, s);
     const host: ModuleHost = {
-      log: opts.log.child({ module: label }),
+      log: opts.log.child({ module: modName === '' ? 'script' : label }),
       stat: (name) => {
         if (!(def.stats ?? []).includes(name)) {
           throw new KemiError('KEMI_ERR_ENGINE', `module ${label} uses undeclared statistic ${name}`);

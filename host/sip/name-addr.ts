@@ -93,7 +93,7 @@ export function parseNameAddr(value: string): NameAddr | null {
   let params = EMPTY_PARAMS;
   if (skipWs(value, pos, end) < end) {
     const map = new Map<string, string>();
-    if (!parseParams(value, pos, end, map)) return null;
+    if (parseParams(value, pos, end, map) < 0) return null;
     params = map;
   }
   return { displayName, uri, params, tag: params.get('tag') ?? '' };

@@ -20,7 +20,7 @@ CLASS[0x09] = WS;
 
 /** True for a `token` character (RFC 3261 §25.1). */
 export function isTokenChar(c: number): boolean {
-  return c < 256 && (CLASS[c]! & TOKEN) !== 0;
+  return c < 256 && ((CLASS[c] ?? 0) & TOKEN) !== 0;
 }
 
 /** True for SP or HTAB. */
@@ -33,7 +33,7 @@ export function isToken(s: string, start = 0, end = s.length): boolean {
   if (start >= end) return false;
   for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 256 || (CLASS[c]! & TOKEN) === 0) return false;
+    if (c >= 256 || ((CLASS[c] ?? 0) & TOKEN) === 0) return false;
   }
   return true;
 }
@@ -104,20 +104,30 @@ export function splitElements(s: string): string[] {
 }
 
 /**
- * Parses `*( SEMI generic-param )` from `pos` to `end` into `out` (names lowercased, values as
- * written — a quoted value keeps its quotes, a flag parameter gets ''). Returns false on any
- * syntax error, including an empty parameter (`;;`) or text that is not a parameter.
+ * Parses `*( SEMI generic-param )` from `pos` into `out` (names lowercased, values as written —
+ * a quoted value keeps its quotes, a flag parameter gets ''). Stops at `end`, or at a comma when
+ * `stopAtComma` (the next element of a list header). Returns where it stopped, or -1 on a syntax
+ * error, including an empty parameter (`;;`) or text that is not a parameter.
  */
-export function parseParams(s: string, pos: number, end: number, out: Map<string, string>): boolean {
+export function parseParams(s: string, pos: number, end: number, out: Map<string, string>, stopAtComma = false): number {
   for (;;) {
     pos = skipWs(s, pos, end);
-    if (pos >= end) return true;
-    if (s.charCodeAt(pos) !== 0x3b) return false;
+    if (pos >= end) return end;
+    const sep = s.charCodeAt(pos);
+    if (sep === 0x2c && stopAtComma) return pos;
+    if (sep !== 0x3b) return -1;
     pos = skipWs(s, pos + 1, end);
     const nameStart = pos;
-    while (pos < end && isTokenChar(s.charCodeAt(pos))) pos++;
-    if (pos === nameStart) return false;
-    const name = s.slice(nameStart, pos).toLowerCase();
+    let upper = false;
+    while (pos < end) {
+      const c = s.charCodeAt(pos);
+      if (c >= 256 || ((CLASS[c] ?? 0) & TOKEN) === 0) break;
+      if (c <= 0x5a && c >= 0x41) upper = true;
+      pos++;
+    }
+    if (pos === nameStart) return -1;
+    const raw = s.slice(nameStart, pos);
+    const name = upper ? raw.toLowerCase() : raw;
     pos = skipWs(s, pos, end);
     let value = '';
     if (pos < end && s.charCodeAt(pos) === 0x3d) {
@@ -125,14 +135,14 @@ export function parseParams(s: string, pos: number, end: number, out: Map<string
       const valueStart = pos;
       if (pos < end && s.charCodeAt(pos) === 0x22) {
         pos = skipQuoted(s, pos, end);
-        if (pos < 0) return false;
+        if (pos < 0) return -1;
       } else {
         while (pos < end) {
           const c = s.charCodeAt(pos);
-          if (c >= 256 || (CLASS[c]! & GENVAL) === 0) break;
+          if (c >= 256 || ((CLASS[c] ?? 0) & GENVAL) === 0) break;
           pos++;
         }
-        if (pos === valueStart) return false;
+        if (pos === valueStart) return -1;
       }
       value = s.slice(valueStart, pos);
     }

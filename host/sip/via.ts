@@ -27,9 +27,8 @@ export interface Via {
 
 const EMPTY_PARAMS: ReadonlyMap<string, string> = new Map();
 
-/** Common protocols, so the usual Via costs no string building. */
-const KNOWN_TRANSPORTS = ['UDP', 'TCP', 'TLS', 'WSS', 'WS', 'SCTP'];
-const KNOWN_PROTOCOLS = KNOWN_TRANSPORTS.map((t) => `SIP/2.0/${t}`);
+/** The common protocols, so the usual Via costs no string building: transport → [protocol, transport]. */
+const KNOWN = new Map(['UDP', 'TCP', 'TLS', 'WSS', 'WS', 'SCTP'].map((t) => [t, [`SIP/2.0/${t}`, t] as const]));
 
 function readToken(s: string, pos: number, end: number): number {
   while (pos < end && isTokenChar(s.charCodeAt(pos))) pos++;
@@ -42,13 +41,18 @@ function isHostChar(c: number): boolean {
   );
 }
 
-/** Reads the sent-protocol; returns [protocol, transport, next index] or null. */
-function readProtocol(s: string, pos: number, end: number): [string, string, number] | null {
-  for (let k = 0; k < KNOWN_PROTOCOLS.length; k++) {
-    const p = KNOWN_PROTOCOLS[k] ?? '';
-    if (s.startsWith(p, pos) && pos + p.length < end && isWs(s.charCodeAt(pos + p.length))) {
-      return [p, KNOWN_TRANSPORTS[k] ?? '', pos + p.length];
-    }
+interface Protocol {
+  protocol: string;
+  transport: string;
+  next: number;
+}
+
+/** Reads `name SLASH version SLASH transport` (SLASH = SWS "/" SWS). */
+function readProtocol(s: string, pos: number, end: number): Protocol | null {
+  if (s.startsWith('SIP/2.0/', pos)) {
+    const t = readToken(s, pos + 8, end);
+    const known = KNOWN.get(s.slice(pos + 8, t));
+    if (known !== undefined) return { protocol: known[0], transport: known[1], next: t };
   }
   const parts: string[] = [];
   for (let k = 0; k < 3; k++) {
@@ -63,20 +67,15 @@ function readProtocol(s: string, pos: number, end: number): [string, string, num
     pos = t;
   }
   const transport = parts[2] ?? '';
-  return [`${parts[0] ?? ''}/${parts[1] ?? ''}/${transport}`, transport, pos];
+  return { protocol: `${parts[0] ?? ''}/${parts[1] ?? ''}/${transport}`, transport, next: pos };
 }
 
-/**
- * Parses one Via element (a header value holding several must be split first, see
- * `splitElements`). Returns null when malformed, e.g. an empty parameter (`;;`) or no sent-by.
- */
-export function parseVia(value: string): Via | null {
+function readVia(value: string, list: boolean): Via | null {
   const end = trimWsEnd(value, 0, value.length);
-  let pos = skipWs(value, 0, end);
-  const start = pos;
-  const proto = readProtocol(value, pos, end);
+  const start = skipWs(value, 0, end);
+  const proto = readProtocol(value, start, end);
   if (proto === null) return null;
-  pos = proto[2];
+  let pos = proto.next;
   // LWS between sent-protocol and sent-by is mandatory.
   if (pos >= end || !isWs(value.charCodeAt(pos))) return null;
   pos = skipWs(value, pos, end);
@@ -105,20 +104,40 @@ export function parseVia(value: string): Via | null {
     pos = i;
   }
   let params = EMPTY_PARAMS;
-  if (skipWs(value, pos, end) < end) {
+  let stop = skipWs(value, pos, end);
+  if (stop < end && !(list && value.charCodeAt(stop) === 0x2c)) {
     const map = new Map<string, string>();
-    if (!parseParams(value, pos, end, map)) return null;
+    stop = parseParams(value, pos, end, map, list);
+    if (stop < 0) return null;
     params = map;
   }
+  if (stop < end && !list) return null;
+  const rawEnd = trimWsEnd(value, start, stop);
   return {
-    protocol: proto[0],
-    transport: proto[1],
+    protocol: proto.protocol,
+    transport: proto.transport,
     host,
     port,
     params,
     branch: params.get('branch') ?? '',
     received: params.get('received') ?? '',
     rport: params.get('rport') ?? null,
-    raw: start === 0 && end === value.length ? value : value.slice(start, end),
+    raw: start === 0 && rawEnd === value.length ? value : value.slice(start, rawEnd),
   };
+}
+
+/**
+ * Parses one Via element (a header value holding several must be split first, see
+ * `splitElements`). Returns null when malformed, e.g. an empty parameter (`;;`) or no sent-by.
+ */
+export function parseVia(value: string): Via | null {
+  return readVia(value, false);
+}
+
+/**
+ * Parses the first element of a Via header value that may hold several (`a, b`); what follows
+ * the first comma is not looked at.
+ */
+export function parseFirstVia(value: string): Via | null {
+  return readVia(value, true);
 }

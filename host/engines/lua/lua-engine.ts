@@ -19,7 +19,7 @@ import {
   type ScriptEngine,
   type ScriptFailure,
 } from '../engine.js';
-import { decodeLuaString, encodeLuaString } from './lua-strings.js';
+import { decodeLuaString, encodeLuaString, pushJsString } from './lua-strings.js';
 import { LUA_PRELUDE } from './prelude.js';
 
 const REG = lua.LUA_REGISTRYINDEX;
@@ -286,7 +286,7 @@ function pushResult(L: LuaState, returns: KemiType, r: unknown): number {
       return 1;
     case 'str':
     case 'xval':
-      if (typeof r === 'string') lua.lua_pushstring(L, encodeLuaString(r));
+      if (typeof r === 'string') pushJsString(L, r);
       else if (typeof r === 'number') pushNumber(L, r);
       else lua.lua_pushnil(L);
       return 1;

@@ -3,6 +3,9 @@
  * ~200 ns a string, but script constants ("$ru", "OK") are the same Uint8Array object on every
  * execution, so an identity cache makes them ~10 ns (../shared/MEASUREMENTS.md).
  */
+import type { LuaState } from 'fengari';
+import { luaS_bless, pushsvalue2s } from './fengari-internals.js';
+
 const decoder = new TextDecoder('utf-8');
 const cache = new WeakMap<Uint8Array, string>();
 
@@ -31,7 +34,19 @@ export function decodeLuaString(u8: Uint8Array): string {
   return s;
 }
 
+const encoder = new TextEncoder();
+
 /** lua_pushstring copies its argument, so a pooled Buffer is safe to hand over. */
 export function encodeLuaString(s: string): Uint8Array {
   return Buffer.from(s, 'utf8');
+}
+
+/**
+ * Push a JS string as a Lua string without fengari's second copy: lua_pushstring copies with
+ * Uint8Array.from, the most expensive step of returning a string to Lua. The array handed over
+ * is fresh (TextEncoder, not Buffer's shared pool) because Lua keeps it for the string's life.
+ * Host functions always have LUA_MINSTACK free slots, so no stack check is needed here.
+ */
+export function pushJsString(L: LuaState, s: string): void {
+  pushsvalue2s(L, luaS_bless(L, encoder.encode(s)));
 }
