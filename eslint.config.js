@@ -5,7 +5,7 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['node_modules/', 'scripts/', 'bench/out/', 'bin/'] },
+  { ignores: ['node_modules/', 'scripts/', 'bench/out/', 'bench/scripts/', 'bench/**/*.mjs', 'bin/', '.tmp/', 'test/fixtures/**/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -56,7 +56,7 @@ async function startKemihost(engine: 'lua' | 'js'): Promise<Target> {
   const proc = spawn('taskset', ['-c', '0', process.execPath, '--no-node-snapshot', '--import', 'tsx', join(ROOT, 'host/cli.ts'), 'run',
     join(ROOT, `bench/scripts/options.${engine}`), '-l', `udp:127.0.0.1:${String(port)}`, '--http', 'off', '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
   await new Promise<void>((resolve, reject) => {
-    proc.stdout?.on('data', (d: Buffer) => { if (d.toString().includes('kemihost ready')) resolve(); });
+    proc.stdout.on('data', (d: Buffer) => { if (d.toString().includes('kemihost ready')) resolve(); });
     proc.once('exit', (c) => { reject(new Error(`kemihost exited ${String(c)}`)); });
   });
   const pid = proc.pid ?? 0;
@@ -66,7 +66,7 @@ async function startKemihost(engine: 'lua' | 'js'): Promise<Target> {
 async function startBare(): Promise<Target> {
   const port = await freePort();
   const proc = spawn('taskset', ['-c', '0', process.execPath, join(ROOT, 'bench/bare-responder.mjs'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve) => proc.stdout?.once('data', () => { resolve(); }));
+  await new Promise<void>((resolve) => proc.stdout.once('data', () => { resolve(); }));
   const pid = proc.pid ?? 0;
   return { name: 'node_bare_dgram', proc, port, pids: () => [pid] };
 }
@@ -91,7 +91,7 @@ cfgengine "lua"
 `);
   const proc = spawn('taskset', ['-c', '0', '/usr/sbin/kamailio', '-f', cfg, '-DD', '-E', '-m', '256', '-M', '16', '-P', join(dir, 'k.pid'), '-Y', dir, '-w', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
-  proc.stderr?.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4000); });
+  proc.stderr.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4000); });
   await sleep(1500);
   if (proc.exitCode !== null) {
     process.stderr.write(`kamailio did not start: ${err}\n`);
@@ -136,7 +136,7 @@ async function bench(t: Target): Promise<void> {
     if (!s.ok) break;
     best = s;
   }
-  console.log(`sip_options_${t.name}_max_rate ${best === null ? 0 : String(best.rate)} msg/s`);
+  console.log(`sip_options_${t.name}_max_rate ${best === null ? '0' : String(best.rate)} msg/s`);
   console.log(`sip_options_${t.name}_cpu_per_msg ${best === null ? 'NaN' : best.cpuUs.toFixed(1)} us`);
   results.set(t.name, best?.cpuUs ?? NaN);
 }
