@@ -1,14 +1,23 @@
 /**
  * The JS engine's cost per callback, next to the Lua engine on the same routes, with the real
  * bindings and a parsed OPTIONS (the SIP layer's reply is stubbed out: only the engine and the
- * bindings are measured). CPU time (user + system) per callback, median of 7 rounds.
+ * bindings are measured). CPU time (user + system) of the process per callback; the cases
+ * take turns round after round so that load from other processes hits them alike. Prints the
+ * median and the minimum over the rounds: on a shared machine the minimum is the steadier one.
  *
- *   node --no-node-snapshot --import tsx bench/js-engine.ts
+ *   taskset -c 0 node --no-node-snapshot --import tsx bench/js-engine.ts
  *
- * Prints `js_engine_call_<case> <µs> us`; cases starting with `lua_` are the Lua engine.
+ * Prints `js_engine_call_<case> <µs> us` and `js_engine_call_<case>_min <µs> us`. Cases:
+ * empty (the applySync floor), probe1/probe8 (1 and 8 KSR calls to a no-op), bench (the
+ * issue's route: bench/scripts/options.*), info (KSR.info: pays for location()), raw8
+ * (8 bare isolated-vm Callback crossings, no KSR: what the bridge itself adds is
+ * probe8 − raw8); `lua_*`: the Lua engine on the same routes. CPU_MS=0 runs without the
+ * per-callback timeout (isolated-vm's timer costs on every crossing); CASES=bench,lua_bench
+ * runs only those.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import ivm from 'isolated-vm';
 import { pino } from 'pino';
 import { MODULES } from '../bindings/index.js';
 import type { CallResult, ScriptEngine } from '../host/engines/engine.js';
@@ -19,8 +28,9 @@ import { KemiRegistry } from '../host/kemi/registry.js';
 import { parseSipMessage } from '../host/sip/message.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const ROUNDS = 7;
-const PER_ROUND = 20_000;
+const ROUNDS = 15;
+const PER_ROUND = 10_000;
+const CPU_MS = Number(process.env.CPU_MS ?? 1000);
 
 const SRC: Source = { proto: 'udp', ip: '198.51.100.7', port: 5062, localIp: '127.0.0.1', localPort: 5060 };
 const OPTIONS = Buffer.from(readFileSync(`${ROOT}bench/fixtures/options.txt`, 'latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
@@ -53,48 +63,69 @@ function engine(kind: 'js' | 'lua'): ScriptEngine {
       run: (n, ctx, arg): CallResult => eng?.call(n, ctx, arg) ?? { ok: false, failure: { code: 'KEMI_ERR_SCRIPT_RUNTIME', message: 'none', location: undefined, stack: undefined } },
     },
   });
-  const opts = { registry, log, cpuMs: Number(process.env.CPU_MS ?? 1000), memoryMb: 128 };
+  const opts = { registry, log, cpuMs: CPU_MS, memoryMb: 128 };
   eng = kind === 'js' ? new JsEngine(opts) : new LuaEngine(opts);
   const source = readFileSync(`${ROOT}bench/scripts/options.${kind}`, 'utf8') + (kind === 'js' ? JS_EXTRA : LUA_EXTRA);
   eng.load(source, `bench/scripts/options.${kind}`);
   return eng;
 }
 
-function perCall(eng: ScriptEngine, name: string): number {
+/** One callback run, as the SIP layer makes it: a fresh Context on a parsed message. */
+function caller(eng: ScriptEngine, name: string): () => void {
   const msg = parseSipMessage(OPTIONS);
-  const once = (): void => {
+  return () => {
     const ctx = new Context('sip', msg, SRC);
     ctx.sip = SIP;
     const r = eng.call(name, ctx);
     if (!r.ok) throw new Error(`${name}: ${r.failure.message}`);
   };
-  for (let i = 0; i < PER_ROUND; i++) once();
-  const rounds: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const c0 = process.cpuUsage();
-    for (let i = 0; i < PER_ROUND; i++) once();
-    const c = process.cpuUsage(c0);
-    rounds.push((c.user + c.system) / PER_ROUND);
-  }
-  rounds.sort((a, b) => a - b);
-  return rounds[ROUNDS >> 1] ?? NaN;
+}
+
+/** 8 crossings through a bare sync ivm.Callback: the floor under the KSR bridge. */
+function rawCrossings(): () => void {
+  const isolate = new ivm.Isolate({ memoryLimit: 32 });
+  const context = isolate.createContextSync();
+  context.global.setSync('cb', new ivm.Callback(() => undefined));
+  context.evalSync('function raw8() { cb(); cb(); cb(); cb(); cb(); cb(); cb(); cb(); }');
+  const ref = context.global.getSync('raw8', { reference: true }) as ivm.Reference<() => void>;
+  const opts = CPU_MS > 0 ? { timeout: CPU_MS } : {};
+  return () => {
+    ref.applySync(undefined, [], opts);
+  };
+}
+
+function cpuPerCall(f: () => void, n: number): number {
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) f();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / n;
 }
 
 const js = engine('js');
 const lua = engine('lua');
-const cases: [string, ScriptEngine, string][] = [
-  ['empty', js, 'empty'],
-  ['probe1', js, 'probe1'],
-  ['probe8', js, 'probe8'],
-  ['bench', js, 'ksr_request_route'],
-  ['info', js, 'info'],
-  ['lua_empty', lua, 'empty'],
-  ['lua_probe8', lua, 'probe8'],
-  ['lua_bench', lua, 'ksr_request_route'],
-  ['lua_info', lua, 'info'],
+const cases: [string, () => void][] = [
+  ['empty', caller(js, 'empty')],
+  ['probe1', caller(js, 'probe1')],
+  ['probe8', caller(js, 'probe8')],
+  ['raw8', rawCrossings()],
+  ['bench', caller(js, 'ksr_request_route')],
+  ['info', caller(js, 'info')],
+  ['lua_empty', caller(lua, 'empty')],
+  ['lua_probe8', caller(lua, 'probe8')],
+  ['lua_bench', caller(lua, 'ksr_request_route')],
+  ['lua_info', caller(lua, 'info')],
 ];
-for (const [label, eng, fn] of cases) {
-  console.log(`js_engine_call_${label} ${perCall(eng, fn).toFixed(2)} us`);
+const only = process.env.CASES?.split(',');
+if (only !== undefined) cases.splice(0, cases.length, ...cases.filter(([label]) => only.includes(label)));
+const samples = new Map<string, number[]>(cases.map(([label]) => [label, []]));
+for (const [, f] of cases) cpuPerCall(f, PER_ROUND); // warm-up
+for (let r = 0; r < ROUNDS; r++) {
+  for (const [label, f] of cases) samples.get(label)?.push(cpuPerCall(f, PER_ROUND));
+}
+for (const [label, xs] of samples) {
+  xs.sort((a, b) => a - b);
+  console.log(`js_engine_call_${label} ${(xs[xs.length >> 1] ?? NaN).toFixed(2)} us`);
+  console.log(`js_engine_call_${label}_min ${(xs[0] ?? NaN).toFixed(2)} us`);
 }
 js.dispose();
 lua.dispose();

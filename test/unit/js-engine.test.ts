@@ -50,6 +50,30 @@ describe('JsEngine: KSR calls', () => {
     assert.equal(e.run('ksr_request_route').ctx.vars.get('e'), '12/34/true');
   });
 
+  it('passes four and more arguments; an omitted trailing xval is null', () => {
+    const e = load(`function ksr_request_route() {
+      KSR.pv.sets("$var(a)", KSR.t.four(200, "OK", "text/plain", "x"));
+      KSR.pv.sets("$var(b)", KSR.t.four(200, "OK", "text/plain"));
+      try { KSR.t.four(1, "a", "b", "c", "d"); } catch (err) { KSR.pv.sets("$var(c)", err.message); }
+    }`);
+    const { ctx } = e.run('ksr_request_route');
+    assert.equal(ctx.vars.get('a'), '200/OK/text/plain/x');
+    assert.equal(ctx.vars.get('b'), '200/OK/text/plain/null');
+    assert.equal(ctx.vars.get('c'), "too many arguments to 'KSR.t.four' (4 expected, got 5)");
+  });
+
+  it('runs async callbacks to the end within the call; a rejection is a failure', () => {
+    const e = load(`
+      async function ksr_request_route() { KSR.pv.sets("$var(s)", "before"); await null; KSR.pv.sets("$var(s)", "after"); }
+      async function later() { await null; KSR.x.exit(); }
+      async function rejects() { await null; throw new Error("async boom"); }`);
+    assert.equal(e.run('ksr_request_route').ctx.vars.get('s'), 'after');
+    assert.deepEqual(e.run('later').result, CALL_EXIT);
+    const f = failureOf(e.run('rejects').result);
+    assert.equal(f.message, 'Error: async boom');
+    assert.equal(f.location, 'scripts/test.js:4:52');
+  });
+
   it('passes the argument of call() as the single string argument', () => {
     const e = load(`function ksr_xhttp_event(evname) { KSR.pv.sets("$var(ev)", evname + ":" + arguments.length); }`);
     assert.equal(e.run('ksr_xhttp_event', 'xhttp:request').ctx.vars.get('ev'), 'xhttp:request:1');
@@ -180,8 +204,10 @@ describe('JsEngine: KSR.x.exit() and KSR.x.drop()', () => {
     assert.equal(ctx.vars.get('rc'), 3);
     assert.equal(ctx.vars.get('after'), 'yes');
     assert.equal(ctx.stop, null);
-    assert.equal(e.nested[0]?.dropped, true);
-    assert.equal(e.nested[0]?.vars.get('i'), '1');
+    const inner = e.nested[0];
+    assert.ok(inner);
+    assert.equal(inner.dropped, true);
+    assert.equal(inner.vars.get('i'), '1');
   });
 });
 
@@ -220,6 +246,29 @@ function ksr_request_route() {
     assert.equal(msg('tcustom'), 'MyError: mine');
     assert.equal(failureOf(e.run('tcustom').result).location, 'scripts/test.js:7:34');
     assert.match(msg('tgetter'), /^uncaught exception: /);
+  });
+});
+
+describe('JsEngine: a script tampering with the language', () => {
+  it('cannot break argument errors, error reports or locations', () => {
+    const e = load(`
+      JSON.stringify = () => { throw new Error("no JSON"); };
+      Error.captureStackTrace = () => {};
+      Error.prepareStackTrace = () => "mine";
+      Array.isArray = () => { throw new Error("no isArray"); };
+      String.prototype.slice = () => "sliced";
+      Object.prototype.toString = () => "tampered";
+      Reflect.apply = () => { throw new Error("no apply"); };
+      function badArg() {
+        KSR.pv.sets("$var(a)", [1]);
+      }
+      function where() { KSR.pv.sets("$var(w)", KSR.t.where()); }
+      function thrown() { throw { a: 1 }; }`, { path: 'scripts/tamper.js' });
+    const f = failureOf(e.run('badArg').result);
+    assert.equal(f.message, "Error: bad argument #2 to 'KSR.pv.sets' (str expected, got array)");
+    assert.equal(f.location, 'scripts/tamper.js:10:16');
+    assert.equal(e.run('where').ctx.vars.get('w'), 'scripts/tamper.js:12');
+    assert.equal(failureOf(e.run('thrown').result).message, 'uncaught exception: {"a":1}');
   });
 });
 

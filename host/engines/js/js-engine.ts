@@ -4,10 +4,12 @@
  * function declarations (Kamailio's app_jsdt); it sees `KSR`, `console` and the language.
  *
  * The bridge (see prelude.ts for the isolate side): every KSR function is a small wrapper in
- * the isolate that calls ONE sync host callback, `dispatch(fnIndex, ...args)`, which runs
- * host/kemi/invoke and returns the converted result: one crossing per KSR call, arguments
- * copied once (primitives only), no host exception ever crossing. A callback is one
- * `applySync` of the prelude's runner, which catches the script's errors inside the isolate.
+ * the isolate around its own sync ivm.Callback, which runs host/kemi/invoke and returns the
+ * converted result: one crossing per KSR call, arguments copied once (primitives only), no
+ * host exception ever crossing. (One Callback per function rather than one dispatcher taking
+ * the function's index: a call without arguments then crosses with none, which isolated-vm
+ * makes cheaper — bench/js-engine.ts.) A callback is one `applySync` of the prelude's runner,
+ * which catches the script's errors inside the isolate.
  *
  * KSR.x.exit()/drop(): the host marks the running callback as stopped; from then on every
  * KSR call of that callback throws the stop again without doing anything, and the result is
@@ -42,7 +44,7 @@ const STOP_EXIT = 1;
 const STOP_DROP = 2;
 const LOG_LEVELS = new Set(['debug', 'info', 'warn', 'error']);
 
-type RunFn = (index: number, arg: string | undefined) => string | undefined;
+type RunFn = (index: number, arg?: string) => string | undefined;
 
 /** One live isolate running the script, and the prelude functions the host calls. */
 interface Instance {
@@ -52,6 +54,19 @@ interface Instance {
   readonly where: ivm.Reference<() => string | undefined>;
   /** callback name → runner index; only found functions are cached */
   readonly indexes: Map<string, number>;
+  /**
+   * An applySync into it threw: it may have been disposed (memory limit). Asking isolated-vm
+   * (`isDisposed`, a native getter) only then keeps that off the path of every call.
+   */
+  suspect: boolean;
+}
+
+/** One running callback: its Context, and whether KSR.x.exit()/drop() stopped it. */
+interface Frame {
+  readonly ctx: Context;
+  stop: 'exit' | 'drop' | null;
+  /** a KSR call after the stop was refused (logged once per callback) */
+  refused: boolean;
 }
 
 const NO_SOURCE = Object.freeze({ proto: 'udp', ip: '', port: 0, localIp: '', localPort: 0 } as const);
@@ -62,19 +77,17 @@ export class JsEngine implements ScriptEngine {
   private source = '';
   private path = '';
   private locator = new ScriptLocator('');
-  private readonly fns: BoundFunction[] = [];
   private readonly table: [string, string][] = [];
   private readonly memoryMb: number;
   private readonly runOpts: { timeout?: number };
   private readonly scriptLog: Logger;
   private readonly limiter = new LogLimiter(10_000);
-  private readonly dispatchCb: ivm.Callback;
+  /** one per KSR function, in registry order; reused by every isolate this engine builds */
+  private readonly callbacks: ivm.Callback[] = [];
   private readonly consoleCb: ivm.Callback;
 
-  // The running callback; saved and restored around nested calls.
-  private ctx: Context = new Context('event', null, NO_SOURCE);
-  private stopKind: 'exit' | 'drop' | null = null;
-  private refusedAfterStop = false;
+  /** the running callback; a nested call pushes its own and puts this one back */
+  private frame: Frame = { ctx: new Context('event', null, NO_SOURCE), stop: null, refused: false };
   private depth = 0;
 
   private disposed = false;
@@ -84,13 +97,15 @@ export class JsEngine implements ScriptEngine {
     this.memoryMb = opts.memoryMb > 0 ? Math.max(MIN_MEMORY_MB, Math.ceil(opts.memoryMb)) : DEFAULT_MEMORY_MB;
     this.runOpts = opts.cpuMs > 0 ? { timeout: Math.max(1, Math.ceil(opts.cpuMs)) } : {};
     this.scriptLog = opts.log.child({ module: 'script' });
+    if (!nodeSnapshotDisabled()) {
+      opts.log.warn('isolated-vm on Node 20+ needs node to run with --no-node-snapshot; without it the process may crash');
+    }
     for (const mod of opts.registry.modules) {
       for (const fn of mod.functions) {
-        this.fns.push(fn);
         this.table.push([mod.name, fn.name]);
+        this.callbacks.push(new ivm.Callback((...args: unknown[]) => this.dispatch(fn, args)));
       }
     }
-    this.dispatchCb = new ivm.Callback(this.dispatch);
     this.consoleCb = new ivm.Callback(this.console);
   }
 
@@ -118,37 +133,33 @@ export class JsEngine implements ScriptEngine {
     if (index < 0) return failure('KEMI_ERR_SCRIPT_RUNTIME', `function '${name}' is not defined by ${this.path}`, undefined);
 
     // Save and restore: a KSR function may run another callback before returning.
-    const outerCtx = this.ctx;
-    const outerStop = this.stopKind;
-    const outerRefused = this.refusedAfterStop;
-    this.ctx = ctx;
-    this.stopKind = null;
-    this.refusedAfterStop = false;
+    const outer = this.frame;
+    const frame: Frame = { ctx, stop: null, refused: false };
+    this.frame = frame;
     ctx.stop = null;
     this.depth++;
     let result: CallResult = CALL_OK;
-    let stop: 'exit' | 'drop' | null;
     let stopEnded = false;
     try {
-      const out = vm.run.applySync(undefined, [index, arg], this.runOpts);
+      const out = vm.run.applySync(undefined, arg === undefined ? [index] : [index, arg], this.runOpts);
       if (out === '') stopEnded = true;
       else if (typeof out === 'string') result = this.locator.scriptError(out);
     } catch (e) {
+      vm.suspect = true;
       result = this.locator.hostError(e, { cpuMs: this.opts.cpuMs, memoryMb: this.memoryMb });
     } finally {
       this.depth--;
-      stop = this.stopKind;
-      this.ctx = outerCtx;
-      this.stopKind = outerStop;
-      this.refusedAfterStop = outerRefused;
+      this.frame = outer;
     }
     if (this.depth === 0 && this.disposeWhenIdle) this.dispose();
+    const stop = frame.stop;
     if (stop === null) return result;
     // The stop decided the outcome; what the script did after catching it is only reported.
     if (!result.ok) {
-      this.warnOnce('after-stop-failure', { failure: result.failure }, 'callback failed after the script caught KSR.x.exit()/drop()');
+      const f = result.failure;
+      this.warnOnce('after-stop-failure', () => ({ failure: f }), 'callback failed after the script caught KSR.x.exit()/drop()');
     } else if (!stopEnded) {
-      this.warnOnce('swallowed', { callback: name }, 'the script caught KSR.x.exit()/drop() and returned normally');
+      this.warnOnce('swallowed', () => ({ callback: name }), 'the script caught KSR.x.exit()/drop() and returned normally');
     }
     return stop === 'drop' ? CALL_DROP : CALL_EXIT;
   }
@@ -160,6 +171,7 @@ export class JsEngine implements ScriptEngine {
       const at: unknown = vm.where.applySync(undefined, []);
       return typeof at === 'string' ? at : undefined;
     } catch {
+      vm.suspect = true;
       return undefined;
     }
   }
@@ -180,7 +192,11 @@ export class JsEngine implements ScriptEngine {
   private live(): Instance | CallResult | null {
     const vm = this.vm;
     if (vm === null || this.disposed) return null;
-    if (!vm.isolate.isDisposed) return vm;
+    if (!vm.suspect) return vm;
+    if (!vm.isolate.isDisposed) {
+      vm.suspect = false;
+      return vm;
+    }
     if (this.depth > 0) return failure('KEMI_ERR_SCRIPT_RUNTIME', 'the script instance was disposed while running', undefined);
     try {
       const fresh = this.build();
@@ -190,7 +206,7 @@ export class JsEngine implements ScriptEngine {
     } catch (e) {
       // Keep the dead instance: the next call tries again.
       const message = `could not rebuild the script instance: ${describeError(e)}`;
-      this.warnOnce('rebuild', { err: e }, message);
+      this.warnOnce('rebuild', () => ({ err: e }), message);
       return failure('KEMI_ERR_SCRIPT_RUNTIME', message, undefined);
     }
   }
@@ -202,6 +218,7 @@ export class JsEngine implements ScriptEngine {
     try {
       index = vm.resolve.applySync(undefined, [name]);
     } catch {
+      vm.suspect = true;
       index = -1;
     }
     // Only found functions are cached, so a callback defined later at run time is still found.
@@ -220,7 +237,7 @@ export class JsEngine implements ScriptEngine {
       const context = isolate.createContextSync();
       const api = context.evalClosureSync(
         PRELUDE_SOURCE,
-        [this.dispatchCb, this.consoleCb, new ivm.ExternalCopy(this.table).copyInto(), this.path],
+        [this.consoleCb, new ivm.ExternalCopy(this.table).copyInto(), this.path, ...this.callbacks],
         { filename: PRELUDE_FILE, result: { reference: true } },
       );
       const vm: Instance = {
@@ -229,6 +246,7 @@ export class JsEngine implements ScriptEngine {
         resolve: api.getSync('resolve', { reference: true }) as ivm.Reference<(name: string) => number>,
         where: api.getSync('where', { reference: true }) as ivm.Reference<() => string | undefined>,
         indexes: new Map(),
+        suspect: false,
       };
       api.release();
       let script: ivm.Script;
@@ -247,42 +265,37 @@ export class JsEngine implements ScriptEngine {
   }
 
   private runTopLevel(script: ivm.Script, context: ivm.Context): void {
-    const outerCtx = this.ctx;
-    this.ctx = new Context('event', null, NO_SOURCE);
-    this.stopKind = null;
+    const outer = this.frame;
+    const frame: Frame = { ctx: new Context('event', null, NO_SOURCE), stop: null, refused: false };
+    this.frame = frame;
     this.depth++;
     let result: CallResult = CALL_OK;
-    let stopped: boolean;
     try {
       script.runSync(context, { timeout: Math.max(this.opts.cpuMs, LOAD_CPU_MS) });
     } catch (e) {
       result = this.locator.hostError(e, { cpuMs: Math.max(this.opts.cpuMs, LOAD_CPU_MS), memoryMb: this.memoryMb });
     } finally {
       this.depth--;
-      stopped = this.stopKind !== null;
-      this.ctx = outerCtx;
-      this.stopKind = null;
+      this.frame = outer;
     }
-    if (stopped) throw new KemiError('KEMI_ERR_SCRIPT_LOAD', `${this.path}: KSR.x.exit() called while loading the script`);
+    if (frame.stop !== null) throw new KemiError('KEMI_ERR_SCRIPT_LOAD', `${this.path}: KSR.x.exit() called while loading the script`);
     if (!result.ok) {
       const f = result.failure;
       throw new KemiError('KEMI_ERR_SCRIPT_LOAD', `${f.location ?? this.path}: ${f.message}`, { location: f.location });
     }
   }
 
-  /** The one host callback behind every KSR function (prelude.ts describes the protocol). */
-  private readonly dispatch = (index: number, ...args: unknown[]): unknown => {
-    const fn = this.fns[index];
-    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the prelude turns a string into an Error at the calling line
-    if (fn === undefined) throw 'unknown KSR function';
-    if (this.stopKind !== null) {
+  /** The host side of every KSR function (prelude.ts describes the protocol). */
+  private dispatch(fn: BoundFunction, args: unknown[]): unknown {
+    const frame = this.frame;
+    if (frame.stop !== null) {
       // The script caught the stop and called KSR again: refuse, and throw the stop again.
-      if (!this.refusedAfterStop) {
-        this.refusedAfterStop = true;
-        this.warnOnce(`refused:${fn.fullName}`, { function: fn.fullName, at: this.location() }, 'KSR call after KSR.x.exit()/drop() refused');
+      if (!frame.refused) {
+        frame.refused = true;
+        this.warnOnce(`refused:${fn.fullName}`, () => ({ function: fn.fullName, at: this.location() }), 'KSR call after KSR.x.exit()/drop() refused');
       }
       // eslint-disable-next-line @typescript-eslint/only-throw-error -- a stop code, see prelude.ts
-      throw this.stopKind === 'drop' ? STOP_DROP : STOP_EXIT;
+      throw frame.stop === 'drop' ? STOP_DROP : STOP_EXIT;
     }
     for (let k = 0; k < args.length; k++) {
       const a = args[k];
@@ -290,19 +303,19 @@ export class JsEngine implements ScriptEngine {
     }
     let r: unknown;
     try {
-      r = invoke(fn, this.ctx, args, jsTypeName);
+      r = invoke(fn, frame.ctx, args, jsTypeName);
     } catch (e) {
       // eslint-disable-next-line @typescript-eslint/only-throw-error -- a message or a stop code, see prelude.ts
-      throw this.raise(e, fn);
+      throw this.raise(e, fn, frame);
     }
     return convertResult(fn.returns, r);
-  };
+  }
 
   /** What to throw into the isolate for an exception from a KSR function. */
-  private raise(e: unknown, fn: BoundFunction): string | number {
+  private raise(e: unknown, fn: BoundFunction, frame: Frame): string | number {
     if (e === SCRIPT_STOP) {
-      this.stopKind = this.ctx.stop ?? 'exit';
-      return this.stopKind === 'drop' ? STOP_DROP : STOP_EXIT;
+      frame.stop = frame.ctx.stop ?? 'exit';
+      return frame.stop === 'drop' ? STOP_DROP : STOP_EXIT;
     }
     if (isKemiError(e)) return e.message;
     this.opts.log.error({ err: e, function: fn.fullName }, 'internal error in a KSR function');
@@ -316,10 +329,16 @@ export class JsEngine implements ScriptEngine {
     this.scriptLog[lvl]({ at: typeof at === 'string' ? at : undefined }, text);
   };
 
-  private warnOnce(key: string, fields: Record<string, unknown>, message: string): void {
+  /** At most one line per key per 10 s: a script doing this does it on every message. */
+  private warnOnce(key: string, fields: () => Record<string, unknown>, message: string): void {
     if (!this.limiter.allow(key)) return;
-    this.opts.log.warn({ script: this.path, suppressed: this.limiter.suppressed(key), ...fields }, message);
+    this.opts.log.warn({ script: this.path, suppressed: this.limiter.suppressed(key), ...fields() }, message);
   }
+}
+
+function nodeSnapshotDisabled(): boolean {
+  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  return flags.includes('--no-node-snapshot');
 }
 
 /** The isolate replaced a non-primitive argument by { t: typeName }: keep only its name. */

@@ -4,11 +4,11 @@
  * intrinsics it needs first, so a script that later replaces `JSON`, `Error` or
  * `Array.prototype` methods can confuse only its own error text, never the bridge.
  *
- * Closure arguments: $0 the host dispatcher (a sync ivm.Callback taking (fnIndex, ...args)),
- * $1 the host console sink (level, text, location), $2 the KSR table ([module, name] per
- * function index), $3 the script path. Returns { run, resolve, where } for the host.
+ * Closure arguments: $0 the host console sink (level, text, location), $1 the KSR table
+ * ([module, name] per function), $2 the script path, then one sync ivm.Callback per KSR
+ * function, in table order. Returns { run, resolve, where } for the host.
  *
- * Host → isolate protocol of the dispatcher (it never lets a host exception cross):
+ * Host → isolate protocol of a KSR function's callback (it never lets a host exception cross):
  * - returns the converted result;
  * - throws a string: the error message (bad argument, internal error) — raised here as an
  *   Error whose stack starts at the script line that made the KSR call;
@@ -21,7 +21,8 @@
 export const PRELUDE_FILE = 'kemihost:prelude';
 
 export const PRELUDE_SOURCE = String.raw`'use strict';
-const dispatch = $0, hostLog = $1, table = $2, PATH = $3;
+const hostLog = $0, table = $1, PATH = $2, FIRST_FN = 3;
+const callbacks = arguments;
 const G = globalThis;
 const ErrorCtor = Error;
 const captureStackTrace = ErrorCtor.captureStackTrace;
@@ -99,19 +100,19 @@ function fromHost(e, w) {
   return e;
 }
 
-function wrap(i, name) {
+function wrap(host, name) {
   const w = {
     [name]() {
       try {
         switch (arguments.length) {
-          case 0: return dispatch(i);
-          case 1: return dispatch(i, arg(arguments[0]));
-          case 2: return dispatch(i, arg(arguments[0]), arg(arguments[1]));
-          case 3: return dispatch(i, arg(arguments[0]), arg(arguments[1]), arg(arguments[2]));
+          case 0: return host();
+          case 1: return host(arg(arguments[0]));
+          case 2: return host(arg(arguments[0]), arg(arguments[1]));
+          case 3: return host(arg(arguments[0]), arg(arguments[1]), arg(arguments[2]));
           default: {
-            const a = [i];
-            for (let k = 0; k < arguments.length; k++) a[k + 1] = arg(arguments[k]);
-            return apply(dispatch, undefined, a);
+            const a = [];
+            for (let k = 0; k < arguments.length; k++) a[k] = arg(arguments[k]);
+            return apply(host, undefined, a);
           }
         }
       } catch (e) {
@@ -130,7 +131,7 @@ for (let i = 0; i < table.length; i++) {
     target = KSR[mod];
     if (target === undefined) target = KSR[mod] = {};
   }
-  target[name] = wrap(i, name);
+  target[name] = wrap(callbacks[FIRST_FN + i], name);
 }
 
 function prepare(_e, sites) {
@@ -158,6 +159,25 @@ function where(skip) {
       ErrorCtor.prepareStackTrace = savedPrepare;
       ErrorCtor.stackTraceLimit = savedLimit;
     } catch {}
+  }
+}
+
+/** V8 renders a stack on first read: read it with V8's own format, not the script's. */
+function standardStack(e) {
+  let saved, swapped = false;
+  try {
+    saved = ErrorCtor.prepareStackTrace;
+    ErrorCtor.prepareStackTrace = undefined;
+    swapped = true;
+  } catch {}
+  try {
+    return e.stack;
+  } finally {
+    if (swapped) {
+      try {
+        ErrorCtor.prepareStackTrace = saved;
+      } catch {}
+    }
   }
 }
 
@@ -202,7 +222,7 @@ function run(i, argument) {
     let message, stack = '';
     try {
       if (isError(e)) {
-        const name = e.name, msg = e.message, s = e.stack;
+        const name = e.name, msg = e.message, s = standardStack(e);
         message = StringCtor(name) + (msg === '' || msg === undefined ? '' : ': ' + StringCtor(msg));
         if (typeof s === 'string') stack = cut(s, 8192);
       } else {
