@@ -4,6 +4,7 @@
 // type either; signals are passed on so SIGTERM/SIGINT/SIGHUP reach the server.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { constants } from 'node:os';
 
 const cli = fileURLToPath(new URL('../host/cli.ts', import.meta.url));
 const tsx = import.meta.resolve('tsx');
@@ -16,5 +17,6 @@ for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
   });
 }
 child.on('exit', (code, signal) => {
-  process.exitCode = code ?? (signal === null ? 1 : 128);
+  // a child killed by a signal exits like a shell reports it: 128 + the signal number
+  process.exitCode = code ?? 128 + (signal === null ? 0 : (constants.signals[signal] ?? 0));
 });

@@ -61,10 +61,6 @@ async function run(scriptArg: string | undefined, flags: RunFlags): Promise<void
   const rt = await Runtime.start({ config, scriptPath, log });
   if (flags.watch === true) log.warn('--watch: script reload is not available in this version; the flag is ignored');
   if (config.rpc.listen !== 'off') log.warn({ rpc: config.rpc.listen }, 'the control RPC is not available in this version; not listening');
-  if (rt.httpAddress !== null) log.warn('xhttp: no event_callback configured; every HTTP request gets 404');
-  process.stdout.write(
-    `kemihost ready listen=${rt.sipAddresses.join(',')} http=${rt.httpAddress ?? 'off'} script=${scriptPath} engine=${rt.engineKind}\n`,
-  );
   let closing = false;
   const shutdown = (signal: string): void => {
     if (closing) return;
@@ -82,6 +78,10 @@ async function run(scriptArg: string | undefined, flags: RunFlags): Promise<void
   process.on('SIGINT', () => { shutdown('SIGINT'); });
   // SIGHUP would terminate Node by default; reload arrives with the hot-reload feature.
   process.on('SIGHUP', () => { log.warn('SIGHUP: script reload is not available in this version; ignored'); });
+  // The ready line comes last, so a supervisor that acts on it finds the signal handlers in place.
+  process.stdout.write(
+    `kemihost ready listen=${rt.sipAddresses.join(',')} http=${rt.httpAddress ?? 'off'} script=${scriptPath} engine=${rt.engineKind}\n`,
+  );
 }
 
 function offlineRegistry(): KemiRegistry {
