@@ -42,7 +42,8 @@ const COMPACT: Readonly<Record<string, string>> = {
   n: 'identity-info',
 };
 
-const COMMON = [
+/** Spellings seen on most messages (case variants are added where used). */
+const COMMON_NAMES = [
   'Via', 'From', 'To', 'Call-ID', 'CSeq', 'Content-Length', 'Content-Type', 'Contact', 'Max-Forwards',
   'Route', 'Record-Route', 'Allow', 'Supported', 'Require', 'Proxy-Require', 'User-Agent', 'Server',
   'Accept', 'Expires', 'Date', 'Subject', 'Event', 'Authorization', 'Proxy-Authorization',
@@ -73,7 +74,7 @@ function compute(raw: string): string {
 
 for (const n of Object.values(H)) interned.set(n, n);
 for (const n of Object.values(COMPACT)) interned.set(n, n);
-for (const raw of [...COMMON, ...Object.keys(COMPACT)]) {
+for (const raw of [...COMMON_NAMES, ...Object.keys(COMPACT)]) {
   byRaw.set(raw, compute(raw));
   byRaw.set(raw.toLowerCase(), compute(raw));
   byRaw.set(raw.toUpperCase(), compute(raw));

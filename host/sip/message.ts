@@ -217,7 +217,7 @@ export class SipMessage {
   }
 
   get callId(): string {
-    return this.scan.first(K_CALLID);
+    return this.scan.callId;
   }
 
   get cseq(): CSeq {
@@ -235,7 +235,7 @@ export class SipMessage {
    */
   get maxForwards(): number {
     if (this._maxForwards === -2) {
-      const v = this.scan.first(K_MAXFWD);
+      const v = this.scan.maxForwards;
       this._maxForwards = v === '' ? -1 : parseDigits(v, 0, v.length, 255);
     }
     return this._maxForwards;
@@ -299,24 +299,18 @@ export function parseSipMessage(buf: Buffer, opts?: ParseOptions): SipMessage {
   } else if (head < 0) {
     s.fail('no blank line after the header section');
   }
-  const viaV = s.first(K_VIA);
-  const fromV = s.first(K_FROM);
-  const toV = s.first(K_TO);
-  const callId = s.first(K_CALLID);
-  const cseqV = s.first(K_CSEQ);
-  const topVia = viaV === '' ? null : parseFirstVia(viaV);
-  const from = fromV === '' ? null : parseNameAddr(fromV);
-  const to = toV === '' ? null : parseNameAddr(toV);
-  const cseq = cseqV === '' ? null : parseCSeq(cseqV);
-  const callIdOk = callId !== '' && !callId.includes(' ') && !callId.includes('\t');
-  if (viaV === '' || fromV === '' || toV === '' || callId === '' || cseqV === '') s.fail('missing mandatory header');
+  const topVia = s.via === '' ? null : parseFirstVia(s.via);
+  const from = s.from === '' ? null : parseNameAddr(s.from);
+  const to = s.to === '' ? null : parseNameAddr(s.to);
+  const cseq = s.cseq === '' ? null : parseCSeq(s.cseq);
+  if (s.via === '' || s.from === '' || s.to === '' || s.callId === '' || s.cseq === '') s.fail('missing mandatory header');
   if (topVia === null) s.fail('malformed Via');
   if (from === null) s.fail('malformed From');
   if (to === null) s.fail('malformed To');
   if (cseq === null) s.fail('malformed CSeq');
-  if (!callIdOk) s.fail('malformed Call-ID');
   if (s.duplicate !== '') s.fail(`more than one ${s.duplicate} header`);
-  if ((s.seen & (1 << K_CONTACT)) !== 0) {
+  // A registrar acts on Contact (RFC 4475 §3.1.2.13); other requests carry it through untouched.
+  if ((s.seen & (1 << K_CONTACT)) !== 0 && s.method === 'REGISTER') {
     for (const v of s.all(K_CONTACT)) {
       if (v === '*') continue;
       for (const e of splitElements(v)) if (parseNameAddr(e) === null) s.fail('malformed Contact');
@@ -324,13 +318,13 @@ export function parseSipMessage(buf: Buffer, opts?: ParseOptions): SipMessage {
   }
   const available = head < 0 ? 0 : buf.length - head;
   let cl = available;
-  const clV = s.first(K_CLEN);
-  if (clV !== '') {
+  const clV = s.contentLength;
+  if ((s.seen & (1 << K_CLEN)) !== 0) {
     cl = parseDigits(clV, 0, clV.length, Number.MAX_SAFE_INTEGER);
     if (cl < 0) s.fail('malformed Content-Length');
     else if (cl > available) s.fail('Content-Length larger than the body');
   }
-  if (s.startOk && topVia !== null && from !== null && to !== null && cseq !== null && callIdOk) {
+  if (s.startOk && topVia !== null && from !== null && to !== null && cseq !== null && s.callId !== '') {
     const top: [Via, NameAddr, NameAddr, CSeq] = [topVia, from, to, cseq];
     if (s.error === null) return new SipMessage(buf, s, head, top, cl);
     refuse(s, new SipMessage(buf, s, Math.max(head, 0), top, Math.max(0, Math.min(cl, available))));

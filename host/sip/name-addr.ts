@@ -2,7 +2,7 @@
  * From / To / Contact / Route style values: `[display-name] <URI> *(;param)` or a bare
  * `URI *(;param)` (RFC 3261 §20.10, §25.1 name-addr / addr-spec).
  */
-import { isTokenChar, isWs, parseParams, skipQuoted, skipWs, trimWsEnd } from './split.js';
+import { isTokenChar, isWs, nameEquals, paramMap, scanParams, skipQuoted, skipWs, trimWsEnd, type ParamSink } from './split.js';
 import { isAbsoluteUri } from './uri.js';
 
 /** One name-addr or addr-spec value with its header parameters. */
@@ -17,7 +17,28 @@ export interface NameAddr {
   tag: string;
 }
 
-const EMPTY_PARAMS: ReadonlyMap<string, string> = new Map();
+/** A name-addr whose parameter map is built only when asked for: the parser needs just the tag. */
+class ParsedNameAddr implements NameAddr, ParamSink {
+  tag = '';
+  private map: ReadonlyMap<string, string> | null = null;
+
+  constructor(
+    readonly displayName: string,
+    readonly uri: string,
+    private readonly text: string,
+    private readonly paramStart: number,
+  ) {}
+
+  get params(): ReadonlyMap<string, string> {
+    this.map ??= paramMap(this.text, this.paramStart, this.text.length);
+    return this.map;
+  }
+
+  /** Keeps the tag; the first occurrence wins (a tag value is never '', so '' means not seen). */
+  param(s: string, ns: number, ne: number, vs: number, ve: number): void {
+    if (ne - ns === 3 && this.tag === '' && nameEquals(s, ns, ne, 'tag')) this.tag = s.slice(vs, ve);
+  }
+}
 
 function unquote(s: string, start: number, end: number): string {
   const bs = s.indexOf('\\', start);
@@ -90,11 +111,6 @@ export function parseNameAddr(value: string): NameAddr | null {
     pos = i;
   }
   if (!isAbsoluteUri(uri)) return null;
-  let params = EMPTY_PARAMS;
-  if (skipWs(value, pos, end) < end) {
-    const map = new Map<string, string>();
-    if (parseParams(value, pos, end, map) < 0) return null;
-    params = map;
-  }
-  return { displayName, uri, params, tag: params.get('tag') ?? '' };
+  const na = new ParsedNameAddr(displayName, uri, value, pos);
+  return scanParams(value, pos, end, false, na) < 0 ? null : na;
 }

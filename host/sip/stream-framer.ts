@@ -60,6 +60,8 @@ function contentLengthOf(head: Buffer): number | string {
  * several messages and a message may span many segments. Bytes are copied only while a message
  * is incomplete; the search for the blank line resumes where it stopped, so a message arriving
  * byte by byte costs linear time. After an error the framer is dead and `push` returns nothing.
+ * A message from a segment that completes it without buffering is a view of that segment (no
+ * copy): push segments you will not reuse, as a socket's `data` events are.
  */
 export class SipStreamFramer {
   private readonly max: number;
@@ -94,14 +96,15 @@ export class SipStreamFramer {
       view = chunk;
     }
     let off = 0;
-    while (off < view.length && !this.dead) {
+    while (off < view.length) {
       const used = this.next(view, off, out, fromAcc);
+      if (used < 0) {
+        this.dead = true;
+        this.accLen = 0;
+        return out;
+      }
       if (used === 0) break;
       off += used;
-    }
-    if (this.dead) {
-      this.accLen = 0;
-      return out;
     }
     const rest = view.length - off;
     if (fromAcc) {
@@ -114,7 +117,7 @@ export class SipStreamFramer {
     return out;
   }
 
-  /** Consumes one item at view[off]; returns the bytes used, 0 when more input is needed. */
+  /** Consumes one item at view[off]; returns the bytes used, 0 when more input is needed, -1 on an error. */
   private next(view: Buffer, off: number, out: FramerResult[], copy: boolean): number {
     const avail = view.length - off;
     if (this.need < 0 && view[off] === CR) {
@@ -155,8 +158,7 @@ export class SipStreamFramer {
 
   private error(out: FramerResult[], code: 400 | 513, reason: string, head: Buffer | null): number {
     out.push({ kind: 'error', code, reason, head });
-    this.dead = true;
-    return 0;
+    return -1;
   }
 
   private append(chunk: Buffer): void {

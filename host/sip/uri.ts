@@ -3,6 +3,7 @@
  * as written — escapes included — so a URI can be rebuilt byte for byte; `unescapeUser` decodes
  * the user part when a comparison needs it (RFC 3261 §19.1.4).
  */
+import { hasUriForbidden, scanHost } from './split.js';
 
 /** A parsed SIP, SIPS or tel URI. */
 export interface SipUri {
@@ -36,15 +37,6 @@ function isDigit(c: number): boolean {
 
 function isHex(c: number): boolean {
   return isDigit(c) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
-}
-
-/** Characters no URI may hold unescaped: controls, SP, DEL, `"`, `<`, `>` (RFC 3261 §25.1). */
-function hasForbidden(s: string, from: number): boolean {
-  for (let i = from; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c <= 0x20 || c === 0x7f || c === 0x22 || c === 0x3c || c === 0x3e) return true;
-  }
-  return false;
 }
 
 /** Reads `*( ";" name [ "=" value ] )` then `[ "?" headers ]`; returns false when text remains. */
@@ -96,13 +88,7 @@ function readHost(s: string, pos: number): number {
     }
     return close + 1;
   }
-  let i = pos;
-  while (i < end) {
-    const c = s.charCodeAt(i);
-    // hostname / IPv4 characters; '_' is outside RFC 3261 but common in DNS names, so accepted.
-    if (isAlpha(c) || isDigit(c) || c === 0x2d || c === 0x2e || c === 0x5f) i++;
-    else break;
-  }
+  const i = scanHost(s, pos, end);
   return i === pos ? -1 : i;
 }
 
@@ -152,16 +138,30 @@ function parseTel(s: string, colon: number): SipUri | null {
  * any other scheme and for a malformed URI. Scheme matching is case-insensitive.
  */
 export function parseUri(s: string): SipUri | null {
-  const colon = s.indexOf(':');
-  if (colon < 3 || colon > 4 || hasForbidden(s, colon + 1)) return null;
+  // Scheme by character codes, case-insensitively: startsWith() is a slow call on V8.
+  const c0 = s.charCodeAt(0) | 0x20;
+  const c1 = s.charCodeAt(1) | 0x20;
+  const c2 = s.charCodeAt(2) | 0x20;
+  const c3 = s.charCodeAt(3);
+  let colon: number;
   let scheme: string;
-  if (s.startsWith('sip:')) scheme = 'sip';
-  else if (s.startsWith('sips:')) scheme = 'sips';
-  else if (s.startsWith('tel:')) scheme = 'tel';
-  else {
-    scheme = s.slice(0, colon).toLowerCase();
-    if (scheme !== 'sip' && scheme !== 'sips' && scheme !== 'tel') return null;
+  if (c0 === 0x73 && c1 === 0x69 && c2 === 0x70) {
+    if (c3 === 0x3a) {
+      colon = 3;
+      scheme = 'sip';
+    } else if ((c3 | 0x20) === 0x73 && s.charCodeAt(4) === 0x3a) {
+      colon = 4;
+      scheme = 'sips';
+    } else {
+      return null;
+    }
+  } else if (c0 === 0x74 && c1 === 0x65 && c2 === 0x6c && c3 === 0x3a) {
+    colon = 3;
+    scheme = 'tel';
+  } else {
+    return null;
   }
+  if (hasUriForbidden(s, colon + 1)) return null;
   return scheme === 'tel' ? parseTel(s, colon) : parseSip(s, colon, scheme);
 }
 
@@ -177,7 +177,7 @@ export function isAbsoluteUri(s: string): boolean {
     const c = s.charCodeAt(i);
     if (!isAlpha(c) && !isDigit(c) && c !== 0x2b && c !== 0x2d && c !== 0x2e) return false;
   }
-  return !hasForbidden(s, colon + 1);
+  return !hasUriForbidden(s, colon + 1);
 }
 
 /**
