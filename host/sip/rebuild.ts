@@ -4,6 +4,7 @@
  */
 import type { HeaderEdits } from '../kemi/context.js';
 import type { SipMessage } from './message.js';
+import { splitElements } from './split.js';
 
 export interface RebuildOptions {
   readonly startLine: string;
@@ -26,8 +27,7 @@ export function rebuildMessage(msg: SipMessage, opts: RebuildOptions): Buffer {
     if (name === 'via' && firstVia) {
       firstVia = false;
       if (opts.topVia !== null) {
-        const elements = msg.getHeaders('via').length > 0 ? splitFirst(h.value) : [];
-        const rest = elements.slice(1);
+        const rest = splitElements(h.value).slice(1);
         if (opts.topVia !== '') rest.unshift(opts.topVia);
         if (rest.length > 0) head += `Via: ${rest.join(', ')}\r\n`;
         continue;
@@ -49,23 +49,7 @@ export function rebuildMessage(msg: SipMessage, opts: RebuildOptions): Buffer {
   }
   const body = msg.body;
   head += `Content-Length: ${String(body.length)}\r\n\r\n`;
-  const headBuf = Buffer.from(head, 'utf8');
+  // the header section goes out in the encoding it came in, so latin1 bytes are relayed as they were
+  const headBuf = Buffer.from(head, msg.headerEncoding);
   return body.length === 0 ? headBuf : Buffer.concat([headBuf, body]);
-}
-
-/** The elements of one Via header line (a line may carry several, comma-separated). */
-function splitFirst(value: string): string[] {
-  const out: string[] = [];
-  let start = 0;
-  let quoted = false;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c === 0x22) quoted = !quoted;
-    else if (c === 0x2c && !quoted) {
-      out.push(value.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  out.push(value.slice(start).trim());
-  return out;
 }
