@@ -17,8 +17,8 @@ export interface SippResult {
  * runs it under another command, e.g. ['taskset', '-c', '1'] to pin it to a core.
  */
 export async function runSipp(args: string[], timeoutMs = 60_000, wrapper: string[] = []): Promise<SippResult> {
-  const [cmd = 'sipp', ...pre] = wrapper.length > 0 ? [...wrapper, 'sipp'] : ['sipp'];
-  const child = spawn(cmd, [...pre, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = [...wrapper, 'sipp', ...args];
+  const child = spawn(argv[0] ?? 'sipp', argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-20_000); });
   child.stderr.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-20_000); });
