@@ -37,7 +37,7 @@ function isMethodIn(ctx: Context, letters: string): boolean {
 
 const methodTests: Record<string, KemiFunctionDef<CoreState>> = {};
 for (const m of ['INVITE', 'ACK', 'BYE', 'CANCEL', 'REGISTER', 'OPTIONS', 'SUBSCRIBE', 'NOTIFY', 'MESSAGE', 'INFO', 'PRACK', 'UPDATE', 'PUBLISH', 'REFER', 'KDMQ', 'GET', 'POST', 'PUT', 'DELETE']) {
-  methodTests[`is_${m}`] = fn([], 'bool', (_s, ctx) => method(ctx) === m, `true when the method is ${m}.`);
+  methodTests[`is_${m}`] = fn([], 'bool', (_s, ctx) => method(ctx) === m, `true when the method is ${m}.`, true);
 }
 
 function flagOk(flag: number): boolean {
@@ -70,9 +70,9 @@ export default defineModule({
     log: fn(['str', 'str'], 'none', (s: CoreState, _c, level, t) => { scriptLog(s, KSR_LOG_LEVELS[level] ?? 'error', t); },
       'Log at the named level: dbg, info, notice, warn, err, crit (unknown: err).'),
 
-    is_method: fn(['str'], 'bool', (_s, ctx, m) => method(ctx) === m.toUpperCase(), 'true when the method is the given one.'),
+    is_method: fn(['str'], 'bool', (_s, ctx, m) => method(ctx) === m.toUpperCase(), 'true when the method is the given one.', true),
     is_method_in: fn(['str'], 'bool', (_s, ctx, letters) => isMethodIn(ctx, letters),
-      'true when the method is one of the letters: I A B C R M O S P N U K G T V D.'),
+      'true when the method is one of the letters: I A B C R M O S P N U K G T V D.', true),
     ...methodTests,
 
     setflag: fn(['int'], 'bool', (_s, ctx, f) => flagOk(f) && ((ctx.flags |= 1 << f), true), 'Set message flag 0..31.'),

@@ -41,9 +41,9 @@ export default defineModule({
       return 1;
     }, 'Remove every header with this name from the message sent on; 1 when one was there, -1 otherwise.'),
     is_present: fn(['str'], 'int', (_s, ctx, name) => (ctx.msg?.hasHeader(name) === true ? 1 : -1),
-      'Positive when the received message has a header with this name, negative otherwise.'),
+      'Positive when the received message has a header with this name, negative otherwise.', true),
     get: fn(['str'], 'xval', (_s, ctx, name) => ctx.msg?.getHeader(name) ?? null,
-      'The value of the first header with this name in the received message, or null.'),
+      'The value of the first header with this name in the received message, or null.', true),
     append_to_reply: fn(['str'], 'int', (_s, ctx, text) => {
       const line = headerLine(text);
       if (line === null) return -1;

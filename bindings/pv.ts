@@ -26,6 +26,12 @@ function get(s: PvState, ctx: Context, name: string): Xval {
   return lookup(s, name)?.get(ctx) ?? null;
 }
 
+/** Reading a PV is pure when the PV is stable (derived from the received message only). */
+function stablePv(s: PvState, args: readonly unknown[]): boolean {
+  const name = args[0];
+  return typeof name === 'string' && s.resolve(name)?.stable === true;
+}
+
 function set(s: PvState, ctx: Context, name: string, value: Xval): number {
   const pv = lookup(s, name);
   if (pv === null) return -1;
@@ -43,15 +49,15 @@ export default defineModule({
   doc: 'Get, set and test pseudo-variables.',
   init: (host): PvState => ({ log: host.log, resolve: (n) => host.pvs.resolve(n), shv: new Map(), unknown: new Set() }),
   functions: {
-    get: fn(['str'], 'xval', (s: PvState, ctx, name) => get(s, ctx, name), 'The value of a pseudo-variable (string or integer), or null.'),
-    gete: fn(['str'], 'xval', (s: PvState, ctx, name) => get(s, ctx, name) ?? '', 'The value, or "" when it is $null.'),
-    getvn: fn(['str', 'int'], 'xval', (s: PvState, ctx, name, vn) => get(s, ctx, name) ?? vn, 'The value, or the given integer when it is $null.'),
-    getvs: fn(['str', 'str'], 'xval', (s: PvState, ctx, name, vs) => get(s, ctx, name) ?? vs, 'The value, or the given string when it is $null.'),
-    getw: fn(['str'], 'xval', (s: PvState, ctx, name) => get(s, ctx, name) ?? '<<null>>', 'The value, or "<<null>>" when it is $null.'),
+    get: fn(['str'], 'xval', (s: PvState, ctx, name) => get(s, ctx, name), 'The value of a pseudo-variable (string or integer), or null.', stablePv),
+    gete: fn(['str'], 'xval', (s: PvState, ctx, name) => get(s, ctx, name) ?? '', 'The value, or "" when it is $null.', stablePv),
+    getvn: fn(['str', 'int'], 'xval', (s: PvState, ctx, name, vn) => get(s, ctx, name) ?? vn, 'The value, or the given integer when it is $null.', stablePv),
+    getvs: fn(['str', 'str'], 'xval', (s: PvState, ctx, name, vs) => get(s, ctx, name) ?? vs, 'The value, or the given string when it is $null.', stablePv),
+    getw: fn(['str'], 'xval', (s: PvState, ctx, name) => get(s, ctx, name) ?? '<<null>>', 'The value, or "<<null>>" when it is $null.', stablePv),
     sets: fn(['str', 'str'], 'none', (s: PvState, ctx, name, v) => { set(s, ctx, name, v); }, 'Set a pseudo-variable to a string.'),
     seti: fn(['str', 'int'], 'none', (s: PvState, ctx, name, v) => { set(s, ctx, name, v); }, 'Set a pseudo-variable to an integer.'),
     unset: fn(['str'], 'none', (s: PvState, ctx, name) => { set(s, ctx, name, null); }, 'Set a pseudo-variable to $null.'),
-    is_null: fn(['str'], 'bool', (s: PvState, ctx, name) => get(s, ctx, name) === null, 'true when the pseudo-variable is $null.'),
+    is_null: fn(['str'], 'bool', (s: PvState, ctx, name) => get(s, ctx, name) === null, 'true when the pseudo-variable is $null.', stablePv),
   },
   pvs: {
     ...messagePvs,

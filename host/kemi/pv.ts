@@ -12,6 +12,8 @@ export interface ResolvedPv {
   get(ctx: Context): Xval;
   /** undefined when the PV is read-only */
   readonly set: ((ctx: Context, value: Xval) => void) | undefined;
+  /** the value never changes for a given Context (see PvDef.stable) */
+  readonly stable: boolean;
 }
 
 interface PvClass {
@@ -76,6 +78,7 @@ export class PvRegistry {
     const set = def.set;
     return {
       name: spec,
+      stable: def.stable === true && set === undefined,
       get: (ctx) => def.get(state, ctx, param),
       set: set === undefined ? undefined : (ctx, value) => { set(state, ctx, param, value); },
     };

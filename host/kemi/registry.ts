@@ -20,6 +20,8 @@ export interface BoundFunction {
   readonly doc: string;
   /** the implementation with its module state bound; arguments already checked by invoke */
   readonly impl: (ctx: Context, args: readonly unknown[]) => unknown;
+  /** whether a call with these (checked) arguments is pure (KemiFunctionDef.pure); null: never */
+  readonly pure: ((args: readonly unknown[]) => boolean) | null;
 }
 
 export interface BoundModule {
@@ -84,6 +86,7 @@ export class KemiRegistry {
         returns: f.returns,
         doc: f.doc,
         impl: bindImpl(impl, state, f.params.length),
+        pure: f.pure === undefined ? null : f.pure === true ? () => true : ((p) => (args: readonly unknown[]) => p(state, args))(f.pure),
       };
       functions.push(bound);
       this.byName.set(bound.fullName, bound);

@@ -34,6 +34,12 @@ export interface KemiFunctionDef<S = unknown> {
   readonly returns: KemiType;
   readonly impl: (state: S, ctx: Context, ...args: never[]) => unknown;
   readonly doc: string;
+  /**
+   * The result depends only on the arguments and on what the message brought, and the call
+   * changes nothing: an engine may compute it before the script asks (the JS engine does, to
+   * save isolate crossings). A function when that depends on the arguments.
+   */
+  readonly pure?: true | ((state: S, args: readonly unknown[]) => boolean);
 }
 
 /**
@@ -45,8 +51,10 @@ export function fn<S, const A extends readonly KemiType[], R extends KemiType>(
   returns: R,
   impl: (state: S, ctx: Context, ...args: ArgsOf<A>) => JsOf<R>,
   doc = '',
+  pure?: KemiFunctionDef<S>['pure'],
 ): KemiFunctionDef<S> {
-  return { params, returns, impl: impl as KemiFunctionDef<S>['impl'], doc };
+  const def = { params, returns, impl: impl as KemiFunctionDef<S>['impl'], doc };
+  return pure === undefined ? def : { ...def, pure };
 }
 
 /** A pseudo-variable class: `$ru`, or `$var(name)` where `param` is `name`. */
@@ -55,6 +63,8 @@ export interface PvDef<S = unknown> {
   readonly set?: (state: S, ctx: Context, param: string, value: Xval) => void;
   /** true when the PV takes a `(param)`, like `$var(x)` or `$hdr(Name)`. */
   readonly param?: boolean;
+  /** read-only and derived from the received message or its source: the same for a Context's whole life */
+  readonly stable?: boolean;
   readonly doc: string;
 }
 

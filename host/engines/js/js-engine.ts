@@ -44,7 +44,17 @@ const STOP_EXIT = 1;
 const STOP_DROP = 2;
 const LOG_LEVELS = new Set(['debug', 'info', 'warn', 'error']);
 
-type RunFn = (index: number, arg?: string) => string | undefined;
+type RunFn = (index: number, arg?: string, pre?: PreValue[]) => string | undefined;
+type PreValue = string | number | boolean | null;
+
+/** A pure KSR call a callback made: computed again before each later run of that callback. */
+interface PlanEntry {
+  readonly fn: BoundFunction;
+  readonly args: readonly unknown[];
+}
+/** Bounds on the prefetch plans (pure calls remembered per callback name). */
+const PLAN_MAX_ENTRIES = 16;
+const PLAN_MAX_ROUTES = 64;
 
 /** One live isolate running the script, and the prelude functions the host calls. */
 interface Instance {
@@ -64,6 +74,8 @@ interface Instance {
 /** One running callback: its Context, and whether KSR.x.exit()/drop() stopped it. */
 interface Frame {
   readonly ctx: Context;
+  /** the callback's name: its prefetch plan */
+  readonly route: string;
   stop: 'exit' | 'drop' | null;
   /** a KSR call after the stop was refused (logged once per callback) */
   refused: boolean;
@@ -77,9 +89,18 @@ export class JsEngine implements ScriptEngine {
   private source = '';
   private path = '';
   private locator = new ScriptLocator('');
-  private readonly table: [string, string][] = [];
+  /** [module, function, 1 when it may be pure (prefetchable)] per KSR function */
+  private readonly table: [string, string, number][] = [];
+  /**
+   * Prefetch: per callback name, the pure KSR calls it made (key → call). Before a callback
+   * runs, their results are computed on the host and handed in with the one crossing that
+   * starts it; inside the isolate those calls are answered without crossing. Exact, because
+   * a pure call's result cannot change while a Context is processed (KemiFunctionDef.pure).
+   */
+  private readonly plans = new Map<string, Map<string, PlanEntry>>();
   private readonly memoryMb: number;
   private readonly runOpts: { timeout?: number };
+  private readonly runOptsCopy: { timeout?: number; arguments: { copy: true } };
   private readonly scriptLog: Logger;
   private readonly limiter = new LogLimiter(10_000);
   /** one per KSR function, in registry order; reused by every isolate this engine builds */
@@ -87,7 +108,7 @@ export class JsEngine implements ScriptEngine {
   private readonly consoleCb: ivm.Callback;
 
   /** the running callback; a nested call pushes its own and puts this one back */
-  private frame: Frame = { ctx: new Context('event', null, NO_SOURCE), stop: null, refused: false };
+  private frame: Frame = { ctx: new Context('event', null, NO_SOURCE), route: '', stop: null, refused: false };
   private depth = 0;
 
   private disposed = false;
@@ -96,14 +117,16 @@ export class JsEngine implements ScriptEngine {
   constructor(private readonly opts: EngineOptions) {
     this.memoryMb = opts.memoryMb > 0 ? Math.max(MIN_MEMORY_MB, Math.ceil(opts.memoryMb)) : DEFAULT_MEMORY_MB;
     this.runOpts = opts.cpuMs > 0 ? { timeout: Math.max(1, Math.ceil(opts.cpuMs)) } : {};
+    this.runOptsCopy = { ...this.runOpts, arguments: { copy: true } };
     this.scriptLog = opts.log.child({ module: 'script' });
     if (!nodeSnapshotDisabled()) {
       opts.log.warn('isolated-vm on Node 20+ needs node to run with --no-node-snapshot; without it the process may crash');
     }
     for (const mod of opts.registry.modules) {
       for (const fn of mod.functions) {
-        this.table.push([mod.name, fn.name]);
-        this.callbacks.push(new ivm.Callback((...args: unknown[]) => this.dispatch(fn, args)));
+        const index = this.table.length;
+        this.table.push([mod.name, fn.name, fn.pure === null ? 0 : 1]);
+        this.callbacks.push(new ivm.Callback((...args: unknown[]) => this.dispatch(fn, index, args)));
       }
     }
     this.consoleCb = new ivm.Callback(this.console);
@@ -134,14 +157,17 @@ export class JsEngine implements ScriptEngine {
 
     // Save and restore: a KSR function may run another callback before returning.
     const outer = this.frame;
-    const frame: Frame = { ctx, stop: null, refused: false };
+    const frame: Frame = { ctx, route: name, stop: null, refused: false };
     this.frame = frame;
     ctx.stop = null;
     this.depth++;
     let result: CallResult = CALL_OK;
     let stopEnded = false;
     try {
-      const out = vm.run.applySync(undefined, arg === undefined ? [index] : [index, arg], this.runOpts);
+      const pre = this.prefetch(name, ctx);
+      const out = pre === null
+        ? vm.run.applySync(undefined, arg === undefined ? [index] : [index, arg], this.runOpts)
+        : vm.run.applySync(undefined, [index, arg, pre], this.runOptsCopy);
       if (out === '') stopEnded = true;
       else if (typeof out === 'string') result = this.locator.scriptError(out);
     } catch (e) {
@@ -266,7 +292,7 @@ export class JsEngine implements ScriptEngine {
 
   private runTopLevel(script: ivm.Script, context: ivm.Context): void {
     const outer = this.frame;
-    const frame: Frame = { ctx: new Context('event', null, NO_SOURCE), stop: null, refused: false };
+    const frame: Frame = { ctx: new Context('event', null, NO_SOURCE), route: '', stop: null, refused: false };
     this.frame = frame;
     this.depth++;
     let result: CallResult = CALL_OK;
@@ -285,8 +311,40 @@ export class JsEngine implements ScriptEngine {
     }
   }
 
+  /** key → value pairs of this callback's plan, computed on ctx; null when there is none. */
+  private prefetch(route: string, ctx: Context): PreValue[] | null {
+    const plan = this.plans.get(route);
+    if (plan === undefined || plan.size === 0) return null;
+    const out: PreValue[] = [];
+    for (const [key, e] of plan) {
+      try {
+        out.push(key, convertResult(e.fn.returns, invoke(e.fn, ctx, [...e.args], jsTypeName)) as PreValue);
+      } catch {
+        plan.delete(key); // cannot happen for arguments that passed before; never keep a failing entry
+      }
+    }
+    return out;
+  }
+
+  /** Remember a pure call of the running callback, so the next run gets its answer in advance. */
+  private remember(route: string, fn: BoundFunction, index: number, raw: readonly unknown[], checked: readonly unknown[]): void {
+    if (route === '' || fn.pure === null || !fn.pure(checked)) return;
+    let key = `${String(index)}|`;
+    for (const a of raw) {
+      if (a !== null && typeof a !== 'string' && typeof a !== 'number' && typeof a !== 'boolean') return;
+      key += `${(typeof a).charAt(0)}${String(a)}\u0001`;
+    }
+    let plan = this.plans.get(route);
+    if (plan === undefined) {
+      if (this.plans.size >= PLAN_MAX_ROUTES) return;
+      plan = new Map();
+      this.plans.set(route, plan);
+    }
+    if (plan.size < PLAN_MAX_ENTRIES && !plan.has(key)) plan.set(key, { fn, args: raw });
+  }
+
   /** The host side of every KSR function (prelude.ts describes the protocol). */
-  private dispatch(fn: BoundFunction, args: unknown[]): unknown {
+  private dispatch(fn: BoundFunction, index: number, args: unknown[]): unknown {
     const frame = this.frame;
     if (frame.stop !== null) {
       // The script caught the stop and called KSR again: refuse, and throw the stop again.
@@ -301,9 +359,11 @@ export class JsEngine implements ScriptEngine {
       const a = args[k];
       if (typeof a === 'object' && a !== null) args[k] = foreign(a);
     }
+    const raw = fn.pure === null ? null : [...args];
     let r: unknown;
     try {
       r = invoke(fn, frame.ctx, args, jsTypeName);
+      if (raw !== null) this.remember(frame.route, fn, index, raw, args);
     } catch (e) {
       // eslint-disable-next-line @typescript-eslint/only-throw-error -- a message or a stop code, see prelude.ts
       throw this.raise(e, fn, frame);

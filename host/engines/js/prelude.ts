@@ -90,8 +90,27 @@ function stopError(message) {
 }
 const STOPS = [undefined, stopError('KSR.x.exit() ended the callback'), stopError('KSR.x.drop() ended the callback')];
 
+// Answers the host computed before this callback for pure KSR calls (see js-engine.ts,
+// "prefetch"): key → value. Not used once a stop was seen, so every later KSR call crosses
+// and is refused by the host as before.
+let PRE = null, STOPPED = false;
+
+/** The prefetch key of a pure call: function index and typed primitive arguments; null if not cacheable. */
+function preKey(i, args) {
+  let key = i + '|';
+  for (let k = 0; k < args.length; k++) {
+    const a = args[k], t = typeof a;
+    if (a !== null && t !== 'string' && t !== 'number' && t !== 'boolean') return null;
+    key += t[0] + a + '\u0001';
+  }
+  return key;
+}
+
 function fromHost(e, w) {
-  if (typeof e === 'number') return STOPS[e] ?? e;
+  if (typeof e === 'number') {
+    STOPPED = true;
+    return STOPS[e] ?? e;
+  }
   if (typeof e === 'string') {
     const err = new ErrorCtor(e);
     captureStackTrace(err, w);
@@ -100,9 +119,13 @@ function fromHost(e, w) {
   return e;
 }
 
-function wrap(host, name) {
+function wrap(host, name, i, pure) {
   const w = {
     [name]() {
+      if (pure && PRE !== null && !STOPPED) {
+        const key = preKey(i, arguments);
+        if (key !== null && PRE.has(key)) return PRE.get(key);
+      }
       try {
         switch (arguments.length) {
           case 0: return host();
@@ -131,7 +154,7 @@ for (let i = 0; i < table.length; i++) {
     target = KSR[mod];
     if (target === undefined) target = KSR[mod] = {};
   }
-  target[name] = wrap(callbacks[FIRST_FN + i], name);
+  target[name] = wrap(callbacks[FIRST_FN + i], name, i, table[i][2] === 1);
 }
 
 function prepare(_e, sites) {
@@ -210,8 +233,15 @@ function resolve(name) {
  * Run one callback. undefined when it returned, '' when KSR.x.exit()/drop() ended it, else
  * "<message length>|<message><stack>": the script's own error, or its thrown value made readable.
  */
-function run(i, argument) {
+function run(i, argument, pre) {
   const f = fns[i];
+  const outerPre = PRE, outerStopped = STOPPED;
+  STOPPED = false;
+  PRE = null;
+  if (pre !== undefined && pre.length > 0) {
+    PRE = new Map();
+    for (let k = 0; k + 1 < pre.length; k += 2) PRE.set(pre[k], pre[k + 1]);
+  }
   try {
     if (argument === undefined) f();
     else f(argument);
@@ -233,6 +263,9 @@ function run(i, argument) {
     }
     message = cut(message, 2048);
     return message.length + '|' + message + stack;
+  } finally {
+    PRE = outerPre;
+    STOPPED = outerStopped;
   }
 }
 
