@@ -3,6 +3,7 @@
  * changes. Order matters only for `kemihost api` output.
  */
 import type { AnyModuleDef } from '../host/kemi/types.js';
+import async from './async.js';
 import core from './core.js';
 import corex from './corex.js';
 import hdr from './hdr.js';
@@ -13,6 +14,9 @@ import pv from './pv.js';
 import sanity from './sanity.js';
 import siputils from './siputils.js';
 import sl from './sl.js';
+import tm from './tm.js';
+import tmx from './tmx.js';
 import x from './x.js';
+import xhttp from './xhttp.js';
 
-export const MODULES: readonly AnyModuleDef[] = [core, x, pv, hdr, sl, kx, siputils, maxfwd, corex, sanity, htable];
+export const MODULES: readonly AnyModuleDef[] = [core, x, pv, hdr, sl, kx, siputils, maxfwd, corex, sanity, htable, xhttp, tm, tmx, async];

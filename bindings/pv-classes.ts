@@ -2,7 +2,7 @@
  * The message pseudo-variables of Kamailio's core and pv module: $ru, $fu, $hdr(Name)…
  * Each getter reads the Context; a PV with nothing to read returns null ($null).
  */
-import type { Context } from '../host/kemi/context.js';
+import type { Context, HttpRequestData } from '../host/kemi/context.js';
 import type { PvDef, Xval } from '../host/kemi/types.js';
 import type { NameAddr } from '../host/sip/name-addr.js';
 import { parseUri, type SipUri } from '../host/sip/uri.js';
@@ -10,8 +10,9 @@ import { setUriHost, setUriPort, setUriUser } from '../host/sip/uri-edit.js';
 
 type Pv = PvDef;
 
-function ro(get: (ctx: Context, param: string) => Xval, doc: string, param = false): Pv {
-  return { get: (_s, ctx, p) => get(ctx, p), doc, param };
+/** A read-only PV; `stable` unless it changes while a message is processed (time, say). */
+function ro(get: (ctx: Context, param: string) => Xval, doc: string, param = false, stable = true): Pv {
+  return { get: (_s, ctx, p) => get(ctx, p), doc, param, stable };
 }
 
 function ruriParsed(ctx: Context): SipUri | null {
@@ -53,6 +54,28 @@ function setRuriPart(ctx: Context, edit: (uri: string) => string | null): void {
   if (ctx.msg === null || !ctx.msg.isRequest) return;
   const next = edit(ctx.ruri);
   if (next !== null) ctx.newRuri = next;
+}
+
+/** Values of an HTTP request header, case-insensitive, in the order received. */
+export function httpHeaders(req: HttpRequestData, name: string): string[] {
+  const raw = req.rawHeaders;
+  const want = name.toLowerCase();
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const n = raw[i] as string;
+    if (n.length === want.length && n.toLowerCase() === want) out.push(raw[i + 1] as string);
+  }
+  return out;
+}
+
+/** The first value of a header, from the SIP message or else the HTTP request (xhttp). */
+function headerOf(ctx: Context, name: string): string | null {
+  if (ctx.msg !== null) return ctx.msg.getHeader(name) ?? null;
+  return ctx.http === null ? null : (httpHeaders(ctx.http, name)[0] ?? null);
+}
+
+function protoName(ctx: Context): string {
+  return ctx.src.proto === 'http' ? 'tcp' : ctx.src.proto;
 }
 
 function strOf(v: Xval): string {
@@ -116,23 +139,30 @@ export const messagePvs: Record<string, Pv> = {
   ...nameAddrPvs('t', (ctx) => ctx.msg?.to ?? null, 'To'),
   ci: ro((ctx) => ctx.msg?.callId ?? null, 'Call-ID'),
   cs: ro((ctx) => ctx.msg?.cseq.seq ?? null, 'CSeq number'),
-  rm: ro((ctx) => ctx.msg?.method ?? null, 'method (of the request, or of the CSeq for a reply)'),
+  rm: ro((ctx) => ctx.msg?.method ?? ctx.http?.method ?? null, 'method (of the request, or of the CSeq for a reply; the HTTP method for xhttp)'),
   rs: ro((ctx) => (ctx.msg !== null && !ctx.msg.isRequest ? ctx.msg.status : null), 'reply status code'),
   rr: ro((ctx) => (ctx.msg !== null && !ctx.msg.isRequest ? ctx.msg.reason : null), 'reply reason phrase'),
   si: ro((ctx) => ctx.src.ip, 'source IP address'),
   sp: ro((ctx) => ctx.src.port, 'source port'),
   Ri: ro((ctx) => ctx.src.localIp, 'IP address of the socket that received the message'),
   Rp: ro((ctx) => ctx.src.localPort, 'port of the socket that received the message'),
-  pr: ro((ctx) => ctx.src.proto, 'transport protocol (udp, tcp…)'),
-  proto: ro((ctx) => ctx.src.proto, 'transport protocol (udp, tcp…)'),
-  ua: ro((ctx) => ctx.msg?.getHeader('user-agent') ?? null, 'User-Agent header'),
-  hdr: ro((ctx, name) => ctx.msg?.getHeader(name) ?? null, 'value of the first header with this name', true),
-  hdrc: ro((ctx, name) => (ctx.msg === null ? 0 : ctx.msg.getHeaders(name).length), 'number of headers with this name', true),
-  rb: ro((ctx) => (ctx.msg === null ? null : ctx.msg.bodyText), 'message body'),
-  bs: ro((ctx) => ctx.msg?.contentLength ?? null, 'body size'),
-  ml: ro((ctx) => ctx.msg?.raw.length ?? null, 'message length'),
-  mb: ro((ctx) => (ctx.msg === null ? null : ctx.msg.raw.toString('utf8')), 'the whole message as received'),
-  Ts: ro(() => Math.floor(Date.now() / 1000), 'current Unix time, seconds'),
-  TV: ro((_ctx, p) => timeOfDay(p), 'time of day: s, u (µs part), sn, un, Sn ("s.us")', true),
+  // xhttp requests ride on TCP: Kamailio reports "tcp" for them.
+  pr: ro((ctx) => protoName(ctx), 'transport protocol (udp, tcp…; tcp for an xhttp request)'),
+  proto: ro((ctx) => protoName(ctx), 'transport protocol (udp, tcp…; tcp for an xhttp request)'),
+  ua: ro((ctx) => headerOf(ctx, 'user-agent'), 'User-Agent header'),
+  hdr: ro((ctx, name) => headerOf(ctx, name), 'value of the first header with this name (of the SIP message, or of the HTTP request in xhttp)', true),
+  hdrc: ro((ctx, name) => {
+    if (ctx.msg !== null) return ctx.msg.getHeaders(name).length;
+    return ctx.http === null ? 0 : httpHeaders(ctx.http, name).length;
+  }, 'number of headers with this name', true),
+  rb: ro((ctx) => {
+    if (ctx.msg !== null) return ctx.msg.bodyText;
+    return ctx.http === null ? null : ctx.http.body.toString('utf8');
+  }, 'message body (the HTTP request body in xhttp)'),
+  bs: ro((ctx) => ctx.msg?.contentLength ?? ctx.http?.body.length ?? null, 'body size in bytes'),
+  ml: ro((ctx) => ctx.msg?.raw.length ?? null, 'message length (null for an xhttp request)'),
+  mb: ro((ctx) => (ctx.msg === null ? null : ctx.msg.raw.toString('utf8')), 'the whole message as received (null for an xhttp request)'),
+  Ts: ro(() => Math.floor(Date.now() / 1000), 'current Unix time, seconds', false, false),
+  TV: ro((_ctx, p) => timeOfDay(p), 'time of day: s, u (µs part), sn, un, Sn ("s.us")', true, false),
 };
 

@@ -1,5 +1,6 @@
 import { defineModule, fn } from '../host/kemi/types.js';
 import type { Context } from '../host/kemi/context.js';
+import { transactionOf } from '../host/sip/transaction/transaction-layer.js';
 
 /** Send a stateless reply; -1 when the message is not a request or sending failed. */
 function reply(ctx: Context, code: number, reason: string): number {
@@ -18,14 +19,21 @@ export default defineModule({
   functions: {
     sl_send_reply: fn(['int', 'str'], 'int', (s: SlState, ctx, code, reason) => count(s, reply(ctx, code, reason)),
       'Send a stateless reply with this code and reason; 1 sent, -1 failed.'),
-    send_reply: fn(['int', 'str'], 'int', (s: SlState, ctx, code, reason) => count(s, reply(ctx, code, reason)),
-      'Send a reply with this code and reason (statelessly until a transaction exists); 1 sent, -1 failed.'),
+    send_reply: fn(['int', 'str'], 'int', (s: SlState, ctx, code, reason) => count(s, sendReply(ctx, code, reason)),
+      'Send a reply with this code and reason: statefully (t_reply) when the request has a transaction, else statelessly; 1 sent, -1 failed.'),
     sl_reply_error: fn([], 'int', (s: SlState, ctx) => count(s, reply(ctx, 500, 'Server Internal Error')),
       'Reply 500 Server Internal Error; 1 sent, -1 failed.'),
     get_reply_totag: fn([], 'xval', (_s, ctx) => (ctx.sip === null || ctx.msg === null ? null : ctx.sip.toTag(ctx)),
       'The To-tag this server puts in its replies to the current request.'),
   },
 });
+
+/** Kamailio's sl send_reply: through the transaction when the request has one, so it is re-sent for retransmissions. */
+function sendReply(ctx: Context, code: number, reason: string): number {
+  const t = transactionOf(ctx);
+  if (t === null) return reply(ctx, code, reason);
+  return t.reply(code, reason) ? 1 : -1;
+}
 
 interface SlState {
   readonly sent: { value: number };

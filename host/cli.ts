@@ -17,6 +17,7 @@ import { KemiRegistry } from './kemi/registry.js';
 import { NO_SCRIPT } from './kemi/offline-script.js';
 import { createLogger, type LogLevel } from './log.js';
 import { Runtime } from './runtime.js';
+import { callRpc, formatResult, parseParam, type RpcReply } from './rpc/client.js';
 import { Myself } from './sip/myself.js';
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,6 +44,7 @@ function effectiveConfig(flags: RunFlags): Config {
     ...(flags.listen.length > 0 ? { listen: flags.listen } : {}),
     ...(flags.http !== undefined ? { http: { ...base.http, listen: flags.http } } : {}),
     ...(flags.rpc !== undefined ? { rpc: { ...base.rpc, listen: flags.rpc } } : {}),
+    ...(flags.watch === true ? { reload: { ...base.reload, watch: true } } : {}),
     ...(flags.logLevel !== undefined ? { log: { ...base.log, level: flags.logLevel } } : {}),
   };
   return validateConfig(merged, flags.config === undefined ? 'command line' : `${flags.config} + command line`);
@@ -59,8 +61,6 @@ async function run(scriptArg: string | undefined, flags: RunFlags): Promise<void
   const log = createLogger(config.log.level);
   const scriptPath = scriptFor(scriptArg, config);
   const rt = await Runtime.start({ config, scriptPath, log });
-  if (flags.watch === true) log.warn('--watch: script reload is not available in this version; the flag is ignored');
-  if (config.rpc.listen !== 'off') log.warn({ rpc: config.rpc.listen }, 'the control RPC is not available in this version; not listening');
   let closing = false;
   const shutdown = (signal: string): void => {
     if (closing) return;
@@ -76,11 +76,13 @@ async function run(scriptArg: string | undefined, flags: RunFlags): Promise<void
   };
   process.on('SIGTERM', () => { shutdown('SIGTERM'); });
   process.on('SIGINT', () => { shutdown('SIGINT'); });
-  // SIGHUP would terminate Node by default; reload arrives with the hot-reload feature.
-  process.on('SIGHUP', () => { log.warn('SIGHUP: script reload is not available in this version; ignored'); });
+  // SIGHUP reloads the script (the reloader logs and counts the outcome; a failure keeps the old one).
+  process.on('SIGHUP', () => {
+    if (!closing) void rt.reload('signal');
+  });
   // The ready line comes last, so a supervisor that acts on it finds the signal handlers in place.
   process.stdout.write(
-    `kemihost ready listen=${rt.sipAddresses.join(',')} http=${rt.httpAddress ?? 'off'} script=${scriptPath} engine=${rt.engineKind}\n`,
+    `kemihost ready listen=${rt.sipAddresses.join(',')} http=${rt.httpAddress ?? 'off'} rpc=${rt.rpcAddress ?? 'off'} script=${scriptPath} engine=${rt.engineKind}\n`,
   );
 }
 
@@ -122,6 +124,45 @@ async function api(opts: { json?: boolean; format?: string }): Promise<void> {
   await registry.close();
 }
 
+interface RpcFlags {
+  config?: string;
+  rpcAddress?: string;
+  token?: string;
+  timeout: number;
+}
+
+/** `kemihost rpc`: the address from --rpc-address or the config file's rpc.listen; the token from --token, the environment or the file. */
+async function rpcCommand(method: string, params: string[], flags: RpcFlags): Promise<void> {
+  const cfg = flags.config === undefined ? null : loadConfigFile(flags.config);
+  const address = flags.rpcAddress ?? (cfg !== null && cfg.rpc.listen !== 'off' ? cfg.rpc.listen : undefined);
+  if (address === undefined) {
+    throw new KemiError('KEMI_ERR_CONFIG', 'no control RPC address: pass --rpc-address host:port, or -c with a config file whose rpc.listen is set');
+  }
+  const token = flags.token ?? process.env.KEMIHOST_RPC_TOKEN ?? cfg?.rpc.token ?? null;
+  let reply: RpcReply;
+  try {
+    reply = await callRpc({ address, token, timeoutMs: flags.timeout }, method, params.map(parseParam));
+  } catch (e) {
+    process.stderr.write(`kemihost rpc: ${describeError(e)}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  if (reply.error !== undefined) {
+    const e = reply.error;
+    process.stderr.write(`kemihost rpc: ${method}: error ${String(e.code)}: ${e.message}\n`);
+    if (e.data !== undefined) process.stderr.write(formatResult(e.data));
+    process.exitCode = 1;
+    return;
+  }
+  process.stdout.write(formatResult(reply.result ?? null));
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
 function logLevel(v: string): LogLevel {
   if (v === 'error' || v === 'warn' || v === 'info' || v === 'debug') return v;
   throw new InvalidArgumentError('expected one of error, warn, info, debug');
@@ -140,7 +181,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('-l, --listen <proto:host:port>', 'SIP listen address, repeatable (udp:127.0.0.1:5060, tcp:[::1]:5060)', collect, [])
     .option('--http <host:port|off>', 'the HTTP listener (xhttp)')
     .option('--rpc <host:port|off>', 'the control RPC listener')
-    .option('--watch', 'reload when the script changes')
+    .option('--watch', 'reload when the script file changes (also SIGHUP and the RPC reload)')
     .addOption(new Option('--log-level <level>', 'error, warn, info or debug').argParser(logLevel))
     .action(run);
   program
@@ -154,6 +195,16 @@ export async function main(argv: string[]): Promise<void> {
     .option('--json', 'as JSON')
     .addOption(new Option('--format <format>', 'text, json, d.ts or luacheckrc').choices(['text', 'json', 'd.ts', 'luacheckrc']))
     .action(api);
+  program
+    .command('rpc')
+    .description('call a method of a running server\'s control RPC (app_lua.reload, stats.get_statistics all, core.uptime, system.listMethods…)')
+    .argument('<method>')
+    .argument('[params...]', 'positional parameters; numbers, true/false/null and JSON are sent as such, the rest as strings')
+    .option('-c, --config <file>', 'read the address (rpc.listen) and token (rpc.token) from this config file')
+    .option('--rpc-address <host:port>', 'the control RPC listener')
+    .option('--token <token>', 'bearer token (default: $KEMIHOST_RPC_TOKEN, else the config file\'s rpc.token)')
+    .option('--timeout <ms>', 'give up after this long', positiveInt, 30_000)
+    .action(rpcCommand);
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -2,29 +2,36 @@
  * One running kemihost: transports, script engine, bindings. Two runtimes in one process
  * (the tests do this) share nothing.
  */
-import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { MODULES } from '../bindings/index.js';
 import type { Config } from './config.js';
-import { REQUIRED_CALLBACKS, type EngineKind, type ScriptEngine } from './engines/engine.js';
-import { createEngine, engineKindOf } from './engines/index.js';
+import type { EngineKind, ScriptEngine } from './engines/engine.js';
+import { engineKindOf } from './engines/index.js';
 import { KemiError } from './errors.js';
 import { HttpListener, splitHostPort, type HttpHandler } from './http/server.js';
 import { KemiRegistry } from './kemi/registry.js';
+import type { AnyModuleDef } from './kemi/types.js';
 import { Stats } from './kemi/stats.js';
 import { formatListen, parseListen } from './sip/listen.js';
 import { Myself } from './sip/myself.js';
 import { SipRouter } from './sip/router.js';
 import type { SipSocket } from './sip/socket.js';
+import { timersFrom } from './sip/transaction/config.js';
 import { TcpListener } from './sip/tcp-transport.js';
 import { UdpListener } from './sip/udp-transport.js';
 import { ScriptRunner } from './script-runner.js';
+import { Reloader, type ReloadOutcome, type ReloadTrigger } from './reload/reloader.js';
+import { ScriptWatcher } from './reload/watcher.js';
+import { rpcMethods } from './rpc/methods.js';
+import { RpcServer } from './rpc/server.js';
 
 export interface RuntimeOptions {
   readonly config: Config;
   /** absolute or cwd-relative path of the routing script */
   readonly scriptPath: string;
   readonly log: Logger;
+  /** bindings added after the standard list: tests use this for test-only modules */
+  readonly extraModules?: readonly AnyModuleDef[];
 }
 
 export class Runtime {
@@ -34,16 +41,21 @@ export class Runtime {
   /** runs callbacks of the current script version (for the SIP router and the bindings) */
   readonly script: ScriptRunner;
   readonly engineKind: EngineKind;
-  private engine: ScriptEngine | null = null;
+  /** builds, probes and swaps script versions (hot reload) */
+  readonly reloader: Reloader;
+  readonly startedAt = new Date();
+  private watcher: ScriptWatcher | null = null;
+  private rpc: RpcServer | null = null;
   private readonly sockets: SipSocket[] = [];
   private http: HttpListener | null = null;
+  private router: SipRouter | null = null;
   private httpHandler: HttpHandler | null = null;
   private closed = false;
 
   private constructor(private readonly opts: RuntimeOptions) {
-    this.script = new ScriptRunner(() => this.engine, opts.log.child({ module: 'script' }), this.stats);
+    this.script = new ScriptRunner(opts.log.child({ module: 'script' }), this.stats);
     this.engineKind = engineKindOf(opts.scriptPath);
-    this.registry = new KemiRegistry(MODULES, {
+    this.registry = new KemiRegistry(opts.extraModules === undefined ? MODULES : [...MODULES, ...opts.extraModules], {
       log: opts.log,
       stats: this.stats,
       myself: this.myself,
@@ -57,14 +69,23 @@ export class Runtime {
         address: () => this.httpAddress,
       },
     });
+    const { limits } = opts.config;
+    this.reloader = new Reloader(
+      this.script,
+      opts.scriptPath,
+      { kind: this.engineKind, registry: this.registry, log: opts.log.child({ module: 'engine' }), cpuMs: limits.cpu_ms, memoryMb: limits.memory_mb },
+      this.stats,
+      opts.log.child({ module: 'reload' }),
+    );
   }
 
   /** Load the script, then open the listeners. Throws KemiError for a bad script or address. */
   static async start(opts: RuntimeOptions): Promise<Runtime> {
     const rt = new Runtime(opts);
     try {
-      await rt.loadScript();
+      await rt.reloader.loadInitial();
       await rt.openListeners();
+      await rt.openControl();
     } catch (e) {
       await rt.close();
       throw e;
@@ -76,10 +97,39 @@ export class Runtime {
     return this.opts.scriptPath;
   }
 
-  /** The current script version; throws before start. */
+  /** The current script version's engine; throws before start. */
   get currentEngine(): ScriptEngine {
-    if (this.engine === null) throw new KemiError('KEMI_ERR_ENGINE', 'no script loaded');
-    return this.engine;
+    const v = this.script.current;
+    if (v === null) throw new KemiError('KEMI_ERR_ENGINE', 'no script loaded');
+    return v.engine;
+  }
+
+  /** host:port of the control RPC listener, or null when it is off. */
+  get rpcAddress(): string | null {
+    return this.rpc?.address ?? null;
+  }
+
+  /** Reload the script file (SIGHUP, RPC, --watch); never throws, the outcome says what happened. */
+  reload(trigger: ReloadTrigger, force = true): Promise<ReloadOutcome> {
+    return this.reloader.reload(trigger, force);
+  }
+
+  /** The control RPC listener and the file watcher, when configured. */
+  private async openControl(): Promise<void> {
+    const { config, log } = this.opts;
+    if (config.reload.watch) {
+      this.watcher = new ScriptWatcher(this.opts.scriptPath, config.reload.debounce_ms, () => { void this.reload('watch', false); }, log.child({ module: 'reload' }));
+      this.watcher.start();
+    }
+    const r = config.rpc;
+    if (r.listen === 'off') return;
+    this.rpc = new RpcServer(
+      { listen: r.listen, token: r.token, maxBodyBytes: r.max_body_bytes, requestTimeoutMs: r.request_timeout_ms, maxConnections: r.max_connections },
+      rpcMethods(this),
+      this,
+      log.child({ module: 'rpc' }),
+    );
+    await this.rpc.listen();
   }
 
   /** "udp:127.0.0.1:5060" for every SIP socket, with the port actually bound. */
@@ -91,34 +141,6 @@ export class Runtime {
     return this.http === null ? null : `${this.http.host.includes(':') ? `[${this.http.host}]` : this.http.host}:${String(this.http.port)}`;
   }
 
-  private async loadScript(): Promise<void> {
-    const { config, scriptPath, log } = this.opts;
-    let source: string;
-    try {
-      source = readFileSync(scriptPath, 'utf8');
-    } catch (e) {
-      throw new KemiError('KEMI_ERR_SCRIPT_LOAD', `cannot read script ${scriptPath}: ${(e as Error).message}`);
-    }
-    const engine = await createEngine(this.engineKind, {
-      registry: this.registry,
-      log: log.child({ module: 'engine' }),
-      cpuMs: config.limits.cpu_ms,
-      memoryMb: config.limits.memory_mb,
-    });
-    try {
-      engine.load(source, scriptPath);
-      for (const name of REQUIRED_CALLBACKS) {
-        if (!engine.has(name)) {
-          throw new KemiError('KEMI_ERR_SCRIPT_PROBE', `${scriptPath}: the script does not define ${name}()`, { location: scriptPath });
-        }
-      }
-    } catch (e) {
-      engine.dispose();
-      throw e;
-    }
-    this.engine = engine;
-  }
-
   private async openListeners(): Promise<void> {
     const { config, log } = this.opts;
     const router = new SipRouter({
@@ -128,7 +150,9 @@ export class Runtime {
       script: this.script,
       maxMessageBytes: config.limits.max_message_bytes,
       serverHeader: config.sip.server_header,
+      tm: timersFrom(config.modules.tm),
     });
+    this.router = router;
     const tcpOpts = {
       maxMessageBytes: config.limits.max_message_bytes,
       idleTimeoutMs: config.sip.tcp_idle_timeout_ms,
@@ -156,8 +180,17 @@ export class Runtime {
     }
     if (config.http.listen !== 'off') {
       const { host, port } = splitHostPort(config.http.listen);
+      const h = config.http;
       const http = new HttpListener(
-        { host, port, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, maxHeaderBytes: 16_384 },
+        {
+          host,
+          port,
+          headersTimeoutMs: h.headers_timeout_ms,
+          requestTimeoutMs: h.request_timeout_ms,
+          keepAliveTimeoutMs: h.keepalive_timeout_ms,
+          maxHeaderBytes: h.max_header_bytes,
+          maxConnections: h.max_connections,
+        },
         log.child({ module: 'http' }),
       );
       if (this.httpHandler !== null) http.setHandler(this.httpHandler);
@@ -173,10 +206,17 @@ export class Runtime {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // No reload may swap a version in while the rest goes down; the control listener goes first.
+    this.watcher?.close();
+    await this.reloader.close();
+    if (this.rpc !== null) await this.rpc.close();
+    // Transaction timers stop first: none may fire on a socket that is closing.
+    this.router?.close();
     await Promise.allSettled(this.sockets.map((s) => s.close()));
-    if (this.http !== null) await this.http.close();
+    // Modules close before the HTTP listener: xhttp answers the requests it holds (and any that still arrive), so
+    // the HTTP listener's drain below does not wait for requests nobody will answer.
     await this.registry.close();
-    this.engine?.dispose();
-    this.engine = null;
+    if (this.http !== null) await this.http.close();
+    this.script.disposeAll();
   }
 }

@@ -1,70 +1,167 @@
 /**
- * Runs callbacks of the current script version for everyone (the SIP router, bindings that
- * resume or dispatch events): one place that logs a failing callback with file:line, counts
- * it, and rate-limits the log so one broken line hit by every message cannot flood it.
+ * Runs script callbacks for everyone (the SIP router, bindings that resume or dispatch events):
+ * one place that picks the script version, logs a failing callback with file:line, counts it
+ * (rate-limiting the log so one broken line hit by every message cannot flood it), and times it.
+ *
+ * Versions (hot reload, docs/operations.md): new messages run on the current version; a
+ * callback that returns with its message suspended pins the message to the version that ran it
+ * (`ctx.version`), and every later callback of that message runs there. A replaced version is
+ * disposed when its last pinned message is let go — the owner setting `ctx.suspended = false`
+ * is the signal (see the setter in host/kemi/context.ts); a Context dropped without that is
+ * caught by a FinalizationRegistry, so a forgotten message cannot keep an engine alive forever.
  */
 import type { Logger } from 'pino';
-import type { CallResult, ScriptEngine, ScriptFailure } from './engines/engine.js';
+import type { CallResult, ScriptFailure } from './engines/engine.js';
 import type { Context } from './kemi/context.js';
 import type { Counter, Stats } from './kemi/stats.js';
 import type { ScriptHandle } from './kemi/types.js';
 import { LogLimiter } from './log-limiter.js';
+import { ScriptVersion, type PinOwner } from './reload/version.js';
 
-export class ScriptRunner implements ScriptHandle {
-  private readonly hasCache = new WeakMap<ScriptEngine, Map<string, boolean>>();
+const NO_SCRIPT_FAILURE: ScriptFailure = { code: 'KEMI_ERR_SCRIPT_RUNTIME', message: 'no script loaded', location: undefined, stack: undefined };
+const NO_SCRIPT: CallResult = Object.freeze({ ok: false, failure: NO_SCRIPT_FAILURE });
+
+export class ScriptRunner implements ScriptHandle, PinOwner {
+  private cur: ScriptVersion | null = null;
+  /** replaced versions that still have suspended messages */
+  private readonly draining = new Set<ScriptVersion>();
+  /** the version of the callback running now (callbacks nest: a KSR call may run another) */
+  private running: ScriptVersion | null = null;
   private readonly limiter = new LogLimiter(10_000);
   private readonly errors: Counter;
   private readonly cpuLimit: Counter;
   private readonly memoryLimit: Counter;
+  private readonly disposedVersions: Counter;
+  private readonly collectedPins: Counter;
+  /** a pinned Context garbage-collected while still suspended: its version loses the pin */
+  private readonly lost = new FinalizationRegistry<ScriptVersion>((v) => {
+    this.collectedPins.value++;
+    this.drop(v);
+  });
 
   constructor(
-    private readonly engine: () => ScriptEngine | null,
     private readonly log: Logger,
     stats: Stats,
   ) {
     this.errors = stats.counter('script', 'errors');
     this.cpuLimit = stats.counter('script', 'cpu_limit');
     this.memoryLimit = stats.counter('script', 'memory_limit');
+    this.disposedVersions = stats.counter('script', 'disposed_versions');
+    this.collectedPins = stats.counter('script', 'collected_pins');
   }
 
-  /** Whether the current script defines this callback (cached per script version). */
+  /** The version new messages run on. */
+  get current(): ScriptVersion | null {
+    return this.cur;
+  }
+
+  /** Replaced versions still holding suspended messages, oldest first. */
+  get drainingVersions(): ScriptVersion[] {
+    return [...this.draining];
+  }
+
+  /**
+   * Make `v` the current version. The one it replaces is disposed now when no suspended message
+   * belongs to it, else when the last one is let go.
+   */
+  install(v: ScriptVersion): void {
+    v.owner = this;
+    const old = this.cur;
+    this.cur = v;
+    if (old === null) return;
+    old.replacedAt = new Date();
+    if (old.suspended === 0) this.dispose(old);
+    else this.draining.add(old);
+  }
+
+  /** Runtime close: every version goes, pinned or not. */
+  disposeAll(): void {
+    for (const v of this.draining) this.dispose(v);
+    if (this.cur !== null) this.dispose(this.cur);
+    this.cur = null;
+  }
+
+  /** Whether the script defines this callback: the running version's inside a callback, else the current one's. */
   has(name: string): boolean {
-    const engine = this.engine();
-    if (engine === null) return false;
-    let m = this.hasCache.get(engine);
-    if (m === undefined) {
-      m = new Map();
-      this.hasCache.set(engine, m);
-    }
-    let v = m.get(name);
-    if (v === undefined) {
-      v = engine.has(name);
-      m.set(name, v);
-    }
-    return v;
+    return (this.running ?? this.cur)?.has(name) ?? false;
   }
 
   location(): string | undefined {
-    return this.engine()?.location();
+    return this.running?.engine.location();
   }
 
   run(name: string, ctx: Context, arg?: string): CallResult {
-    const engine = this.engine();
-    if (engine === null) {
-      return { ok: false, failure: { code: 'KEMI_ERR_SCRIPT_RUNTIME', message: 'no script loaded', location: undefined, stack: undefined } };
+    const pin = ctx.version;
+    const v = pin instanceof ScriptVersion ? pin : (this.running ?? this.cur);
+    if (v === null || v.disposed) return NO_SCRIPT;
+    const outer = this.running;
+    this.running = v;
+    const figures = v.figuresFor(name);
+    const t0 = performance.now();
+    let result: CallResult;
+    try {
+      result = v.engine.call(name, ctx, arg);
+    } finally {
+      this.running = outer;
     }
-    const result = engine.call(name, ctx, arg);
-    if (!result.ok) this.failed(result.failure, name);
+    figures.observe(performance.now() - t0, result.ok);
+    if (ctx.suspended) {
+      if (pin === null) this.pin(ctx, v);
+    } else if (pin !== null && outer === null) {
+      // the resumed route ran to its end without suspending again: the message is done with v
+      this.unpin(ctx);
+    }
+    if (!result.ok) this.failed(result.failure, name, v);
     return result;
   }
 
-  private failed(f: ScriptFailure, route: string): void {
+  /** From the Context setter: the owner let a pinned message go; release once the call stack is done with it. */
+  unsuspended(v: ScriptVersion, ctx: Context): void {
+    queueMicrotask(() => {
+      if (!ctx.suspended && ctx.version === v) this.unpin(ctx);
+    });
+  }
+
+  private pin(ctx: Context, v: ScriptVersion): void {
+    ctx.version = v;
+    v.suspended++;
+    this.lost.register(ctx, v, ctx);
+  }
+
+  private unpin(ctx: Context): void {
+    const v = ctx.version;
+    if (!(v instanceof ScriptVersion)) return;
+    ctx.version = null;
+    this.lost.unregister(ctx);
+    this.drop(v);
+  }
+
+  private drop(v: ScriptVersion): void {
+    v.suspended--;
+    if (v.suspended === 0 && v !== this.cur && v.replacedAt !== null) this.dispose(v);
+  }
+
+  private dispose(v: ScriptVersion): void {
+    if (v.disposed) return;
+    if (this.running !== null) {
+      // never free an engine under a running callback (it may be this one): after the stack unwinds
+      queueMicrotask(() => { this.dispose(v); });
+      return;
+    }
+    v.disposed = true;
+    this.draining.delete(v);
+    v.engine.dispose();
+    this.disposedVersions.value++;
+    this.log.info({ version: v.number, sha256: v.source.sha256.slice(0, 12) }, 'script version disposed');
+  }
+
+  private failed(f: ScriptFailure, route: string, v: ScriptVersion): void {
     this.errors.value++;
     if (f.code === 'KEMI_ERR_CPU_LIMIT') this.cpuLimit.value++;
     else if (f.code === 'KEMI_ERR_MEMORY_LIMIT') this.memoryLimit.value++;
     const key = `${route}|${f.location ?? f.message}`;
     if (this.limiter.allow(key)) {
-      this.log.error({ code: f.code, route, at: f.location, stack: f.stack, suppressed: this.limiter.suppressed(key) }, f.message);
+      this.log.error({ code: f.code, route, at: f.location, stack: f.stack, version: v.number, suppressed: this.limiter.suppressed(key) }, f.message);
     }
   }
 }

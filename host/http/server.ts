@@ -1,9 +1,15 @@
 /**
  * The embedded HTTP listener (node:http). The xhttp binding installs the request handler;
  * until one is installed every request gets 404, so the port never hangs a client.
+ *
+ * Every wait a client can impose is bounded here: the header section (headersTimeout), the
+ * whole request (requestTimeout), the idle time between kept-alive requests (keepAliveTimeout),
+ * and the number of connections (maxConnections). Reading the body with a size cap is the
+ * handler's job (xhttp: 413).
  */
 import http from 'node:http';
 import type { Logger } from 'pino';
+import { LogLimiter } from '../log-limiter.js';
 
 export type HttpHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -14,7 +20,11 @@ export interface HttpListenOptions {
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly maxHeaderBytes: number;
+  readonly maxConnections: number;
 }
+
+/** How long close() lets requests in flight finish before it closes their connections. */
+const CLOSE_GRACE_MS = 2000;
 
 const notFound: HttpHandler = (_req, res) => {
   res.writeHead(404, { 'content-type': 'text/plain' });
@@ -31,7 +41,15 @@ export class HttpListener {
     this.host = opts.host;
     this.port = opts.port;
     this.server = http.createServer(
-      { maxHeaderSize: opts.maxHeaderBytes, requestTimeout: opts.requestTimeoutMs, headersTimeout: opts.headersTimeoutMs, keepAliveTimeout: opts.keepAliveTimeoutMs },
+      {
+        maxHeaderSize: opts.maxHeaderBytes,
+        requestTimeout: opts.requestTimeoutMs,
+        headersTimeout: opts.headersTimeoutMs,
+        keepAliveTimeout: opts.keepAliveTimeoutMs,
+        // Node checks the two request timeouts on this interval (default 30 s): a timeout is only
+        // as precise as the check, so check several times per timeout, but not more than 10/s.
+        connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(opts.headersTimeoutMs / 4))),
+      },
       (req, res) => {
         try {
           this.handler(req, res);
@@ -42,6 +60,14 @@ export class HttpListener {
         }
       },
     );
+    this.server.maxConnections = opts.maxConnections;
+    // A client opening connections in a loop must not flood the log: one line per 10 s.
+    const limiter = new LogLimiter(10_000);
+    this.server.on('drop', () => {
+      if (limiter.allow('drop')) {
+        this.log.warn({ max: opts.maxConnections, suppressed: limiter.suppressed('drop') }, 'HTTP connection refused: max_connections reached');
+      }
+    });
   }
 
   setHandler(h: HttpHandler): void {
@@ -60,9 +86,15 @@ export class HttpListener {
     if (a !== null && typeof a === 'object') this.port = a.port;
   }
 
+  /** Stop accepting, close idle connections, give requests in flight a moment, then close the rest. */
   async close(): Promise<void> {
+    if (!this.server.listening) return;
     await new Promise<void>((resolve) => {
-      this.server.close(() => { resolve(); });
+      const force = setTimeout(() => { this.server.closeAllConnections(); }, CLOSE_GRACE_MS);
+      this.server.close(() => {
+        clearTimeout(force);
+        resolve();
+      });
       this.server.closeIdleConnections();
     });
   }

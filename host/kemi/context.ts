@@ -58,6 +58,33 @@ export interface Suspender {
   resume(ctx: Context, route: string, arg?: string): boolean;
 }
 
+/**
+ * The script version a suspended message belongs to. The ScriptRunner sets `ctx.version` when a
+ * callback returns with the message suspended, and runs every later callback of that message
+ * (the resume route) on the same version, so a reload cannot break a call in flight. Owners do
+ * nothing extra: setting `ctx.suspended = false` when they let the message go (resumed,
+ * answered, cancelled, timed out, closed) is what lets the version go (docs/operations.md).
+ */
+export interface VersionPin {
+  /** `ctx.suspended` became false: the pin is released once nothing runs on ctx any more. */
+  unsuspended(ctx: Context): void;
+}
+
+/**
+ * An HTTP request (xhttp). The message PVs ($rm, $hdr(Name), $rb…) read it when a Context has
+ * no SIP message, as Kamailio's do on the SIP message xhttp builds from the HTTP request.
+ */
+export interface HttpRequestData {
+  readonly method: string;
+  /** the request-target as received: path and query string ($hu) */
+  readonly url: string;
+  /** "1.1", "1.0" */
+  readonly version: string;
+  /** name, value, name, value… as received (node's rawHeaders): nothing is copied per request */
+  readonly rawHeaders: readonly string[];
+  readonly body: Buffer;
+}
+
 /** Thrown by KSR.x.exit()/drop(): ends the callback; the engine catches it and nothing else may. */
 export class ScriptStop {
   readonly stop = true;
@@ -94,10 +121,13 @@ export class Context {
   private avpStore: Map<string, Xval[]> | null = null;
 
   sip: SipActions | null = null;
+  /** the HTTP request, for a Context of kind 'http' (xhttp) */
+  http: HttpRequestData | null = null;
   /** set by the owner of a message that can wait for async work (see Suspender) */
   suspender: Suspender | null = null;
-  /** true while async work holds this message */
-  suspended = false;
+  /** the script version that suspended this message (see VersionPin); null when none holds it */
+  version: VersionPin | null = null;
+  private held = false;
 
   private static nextId = 1;
 
@@ -106,6 +136,19 @@ export class Context {
     this.msg = msg;
     this.src = src;
     this.id = Context.nextId++;
+  }
+
+  /**
+   * true while async work holds this message. The owner (Suspender) sets it back to false when
+   * it lets the message go, whatever the reason; that also releases the script version pin.
+   */
+  get suspended(): boolean {
+    return this.held;
+  }
+
+  set suspended(v: boolean) {
+    this.held = v;
+    if (!v && this.version !== null) this.version.unsuspended(this);
   }
 
   /** The current R-URI: as rewritten by the script, else as received. */

@@ -1,7 +1,8 @@
 /**
  * The SIP message path: parse → Context → ksr_request_route / ksr_reply_route → act.
  * Implements the SipActions the bindings use (stateless replies and forwarding), so bindings
- * never see a socket.
+ * never see a socket. The transaction layer (host/sip/transaction) is asked first about every
+ * message: what belongs to a transaction never reaches the script a second time.
  */
 import dns from 'node:dns/promises';
 import { isIP } from 'node:net';
@@ -17,6 +18,9 @@ import type { Myself } from './myself.js';
 import { rebuildMessage } from './rebuild.js';
 import { buildReply, stampVia, udpReplyTarget } from './reply.js';
 import type { SipConnection, SipSocket } from './socket.js';
+import { timersFrom, type TransactionTimers } from './transaction/config.js';
+import type { Origin } from './transaction/transaction-host.js';
+import { TransactionLayer } from './transaction/transaction-layer.js';
 import { parseUri } from './uri.js';
 
 export interface RouterOptions {
@@ -28,6 +32,8 @@ export interface RouterOptions {
   readonly maxMessageBytes: number;
   /** Server header on our replies; null for none */
   readonly serverHeader: string | null;
+  /** the tm module's timers (defaults when absent) */
+  readonly tm?: TransactionTimers;
 }
 
 const REQUEST_ROUTE = 'ksr_request_route';
@@ -43,7 +49,9 @@ export class SipRouter implements SipActions {
     Counter
   >;
   /** the socket a Context's message came in on, and its connection for stream transports */
-  private readonly origin = new WeakMap<Context, { socket: SipSocket; conn: SipConnection | null }>();
+  private readonly origin = new WeakMap<Context, Origin>();
+  /** server and client transactions; the Suspender of every request Context */
+  readonly tm: TransactionLayer;
 
   constructor(private readonly opts: RouterOptions) {
     const s = opts.stats;
@@ -59,6 +67,33 @@ export class SipRouter implements SipActions {
       sentReplies: s.counter('core', 'sent_replies'),
       sendErrors: s.counter('core', 'send_errors'),
     };
+    this.tm = new TransactionLayer(
+      {
+        log: opts.log,
+        script: opts.script,
+        maxMessageBytes: opts.maxMessageBytes,
+        originOf: (ctx) => this.origin.get(ctx),
+        pickSocket: (proto, ip) => this.pickSocket(proto, ip),
+        buildLocalReply: (ctx, code, reason, scriptHeaders) => {
+          const spec = this.replySpec(ctx, code, reason);
+          return buildReply(ctx.msg as SipMessage, ctx.src, scriptHeaders ? spec : { ...spec, extraHeaders: [] });
+        },
+        toTag: (ctx) => this.toTag(ctx),
+        runOnSend: (ctx) => this.runOnSend(ctx),
+        runCoreReplyRoute: (msg, src, conn, socket) => this.runCoreReplyRoute(msg, src, conn, socket),
+        replyStateless: (msg, src, origin, code, reason) => {
+          const data = buildReply(msg, src, this.replySpec(new Context('sip', msg, src), code, reason));
+          this.sendBack(origin, msg, src, false, data);
+        },
+      },
+      opts.tm ?? timersFrom({}),
+      s,
+    );
+  }
+
+  /** Stop the transaction timers (the runtime closes the sockets next). */
+  close(): void {
+    this.tm.close();
   }
 
   addSocket(sock: SipSocket): void {
@@ -114,25 +149,38 @@ export class SipRouter implements SipActions {
 
   private onRequest(msg: SipMessage, src: Source, conn: SipConnection | null, socket: SipSocket): void {
     this.c.rcvRequests.value++;
+    // a retransmission, the ACK of a reply of ours, a CANCEL of a held INVITE: the transaction's
+    if (this.tm.absorb(msg, src, conn, socket)) return;
     const ctx = new Context('sip', msg, src);
     ctx.sip = this;
+    ctx.suspender = this.tm;
     this.origin.set(ctx, { socket, conn });
     const result = this.opts.script.run(REQUEST_ROUTE, ctx);
-    if (!result.ok) {
+    if (ctx.suspender !== this.tm) {
+      // the script made a transaction: it answers errors, holds suspended requests, times out
+      this.tm.afterRequestRoute(ctx, result);
+    } else if (!result.ok) {
       if (!ctx.replied && !ctx.dropped && msg.method !== 'ACK') this.sendReply(ctx, 500, 'Server Internal Error');
-    } else if (ctx.dropped) {
-      this.c.dropRequests.value++;
     }
+    if (result.ok && ctx.dropped) this.c.dropRequests.value++;
   }
 
   private onReply(msg: SipMessage, src: Source, conn: SipConnection | null, socket: SipSocket): void {
     this.c.rcvReplies.value++;
+    // a reply to a branch of a transaction: relayed (or absorbed) by it
+    if (this.tm.receiveReply(msg, src, conn, socket)) return;
     const top = msg.topVia;
     if (!this.opts.myself.isMyself(top.host, top.port)) {
       this.c.dropReplies.value++;
       this.logLimited(src, { via: top.raw }, 'reply whose top Via is not ours dropped');
       return;
     }
+    const ctx = this.runCoreReplyRoute(msg, src, conn, socket);
+    if (ctx !== null) this.relayReply(ctx, msg);
+  }
+
+  /** ksr_reply_route on a received reply; its Context, or null when the script dropped it. */
+  private runCoreReplyRoute(msg: SipMessage, src: Source, conn: SipConnection | null, socket: SipSocket): Context | null {
     const ctx = new Context('sip', msg, src);
     ctx.sip = this;
     this.origin.set(ctx, { socket, conn });
@@ -140,9 +188,9 @@ export class SipRouter implements SipActions {
     if (script.has(REPLY_ROUTE)) script.run(REPLY_ROUTE, ctx);
     if (ctx.dropped) {
       this.c.dropReplies.value++;
-      return;
+      return null;
     }
-    this.relayReply(ctx, msg);
+    return ctx;
   }
 
   /** Stateless reply relay: drop our Via, send to the next one (received/rport honoured). */
@@ -176,6 +224,11 @@ export class SipRouter implements SipActions {
     const data = buildReply(msg, ctx.src, this.replySpec(ctx, code, reason));
     if (code >= 200) ctx.replied = true;
     this.c.sentReplies.value++;
+    return this.sendBack(origin, msg, ctx.src, ctx.forceRport, data);
+  }
+
+  /** A reply to a request, on its connection or to its UDP reply address (§18.2.2). */
+  private sendBack(origin: Origin, msg: SipMessage, src: Source, forceRport: boolean, data: Buffer): boolean {
     if (origin.conn !== null) {
       if (origin.conn.closed) {
         this.c.sendErrors.value++;
@@ -184,7 +237,7 @@ export class SipRouter implements SipActions {
       origin.conn.write(data);
       return true;
     }
-    const t = udpReplyTarget(msg.topVia, ctx.src, ctx.forceRport);
+    const t = udpReplyTarget(msg.topVia, src, forceRport);
     origin.socket.send(data, t.ip, t.port);
     return true;
   }
@@ -227,17 +280,7 @@ export class SipRouter implements SipActions {
       this.logLimited(ctx.src, { proto, ip }, 'forward: no listening socket for this protocol and address family');
       return false;
     }
-    const script = this.opts.script;
-    if (script.has(ONSEND_ROUTE)) {
-      const outerStop = ctx.stop;
-      script.run(ONSEND_ROUTE, ctx);
-      ctx.stop = outerStop;
-      if (ctx.dropped) {
-        ctx.dropped = false;
-        this.c.dropRequests.value++;
-        return false;
-      }
-    }
+    if (!this.runOnSend(ctx)) return false;
     const topVia = msg.vias[0];
     const stamped = topVia === undefined ? null : stampVia(msg.getHeaderElements('via')[0] ?? topVia.raw, topVia, ctx.src, ctx.forceRport);
     const branch = `z9hG4bKkh${hex8(fnv1a(topVia?.branch ?? msg.callId, ctx.ruri, msg.cseq.method === 'ACK' ? 'ACK' : ''))}`;
@@ -255,6 +298,21 @@ export class SipRouter implements SipActions {
     }
     sock.send(out, ip, port);
     this.c.fwdRequests.value++;
+    return true;
+  }
+
+  /** ksr_onsend_route before a request goes out; false when the script dropped it. */
+  private runOnSend(ctx: Context): boolean {
+    const script = this.opts.script;
+    if (!script.has(ONSEND_ROUTE)) return true;
+    const outerStop = ctx.stop;
+    script.run(ONSEND_ROUTE, ctx);
+    ctx.stop = outerStop;
+    if (ctx.dropped) {
+      ctx.dropped = false;
+      this.c.dropRequests.value++;
+      return false;
+    }
     return true;
   }
 

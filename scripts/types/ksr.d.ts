@@ -142,7 +142,7 @@ declare const KSR: {
   sl: {
     /** Send a stateless reply with this code and reason; 1 sent, -1 failed. */
     sl_send_reply(a1: number, a2: string): number;
-    /** Send a reply with this code and reason (statelessly until a transaction exists); 1 sent, -1 failed. */
+    /** Send a reply with this code and reason: statefully (t_reply) when the request has a transaction, else statelessly; 1 sent, -1 failed. */
     send_reply(a1: number, a2: string): number;
     /** Reply 500 Server Internal Error; 1 sent, -1 failed. */
     sl_reply_error(): number;
@@ -354,5 +354,69 @@ declare const KSR: {
     sht_lock(a1: string, a2: string): number;
     /** Accepted for compatibility (see sht_lock); 1, or -1 no table. */
     sht_unlock(a1: string, a2: string): number;
+  };
+  xhttp: {
+    /** Reply to the current HTTP request: status code (200..699), reason phrase (not empty), Content-Type ("" for none), body; headers added with KSR.hdr.append_to_reply() go with it. 1 sent; -1 when not in an xhttp request, already replied, the client is gone, or the code, reason or a header is invalid (nothing sent). Kamailio's KEMI variant returns 0 on success; here 1, since 0 means "stop the script" in KEMI's convention. */
+    xhttp_reply(a1: number, a2: string, a3: string, a4: string): number;
+    /** The URL of the current HTTP request (path and query string, as received), like $hu; a SIP request's Request-URI; null otherwise. For the path or the query string alone use KSR.pv.get("$(hu{url.path})") / KSR.pv.get("$(hu{url.querystring})"), Kamailio's KEMI way, which works here too (so no separate getters). */
+    get_hu(): string | number | null;
+  };
+  tm: {
+    /** Create the transaction of the request (INVITE: 100 Trying at once); 1 created, -1 failed or already created. */
+    t_newtran(): number;
+    /** Send a stateful reply (re-sent for retransmissions; a 2xx to INVITE until its ACK); needs a transaction; 1 sent, -1 failed. */
+    t_reply(a1: number, a2: string): number;
+    /** Create the transaction if there is none, then send a stateful reply; 1 sent, -1 failed. */
+    t_send_reply(a1: number, a2: string): number;
+    /** Relay statefully to $du, else the R-URI (udp or tcp; host names by A/AAAA); an ACK goes statelessly; 1 ok, -1 failed. */
+    t_relay(): number;
+    /** Relay statefully to proto ("udp"/"tcp"), host and port; 1 ok, -1 failed. */
+    t_relay_to_proto_addr(a1: string, a2: string, a3: number): number;
+    /** Run this function (with the same Context) when every branch failed or timed out; one shot; "" clears it. */
+    t_on_failure(a1: string): number;
+    /** Run this function for each reply to a branch, with the reply as the message; KSR.drop() stops a provisional reply. */
+    t_on_reply(a1: string): number;
+    /** Run this function for each new branch before it is sent; its header, $ru and $du changes apply to that branch; KSR.drop() skips it. */
+    t_on_branch(a1: string): number;
+    /** Run this function each time one branch gets a 300-699 reply or times out. */
+    t_on_branch_failure(a1: string): number;
+    /** 1 when the request has a transaction (an ACK: its INVITE sent a 2xx; a CANCEL: its INVITE exists), -1 when not; 0 after re-sending the reply of a retransmission. */
+    t_check_trans(): number;
+    /** 1 when branch_route, failure_route, onreply_route or branch_failure_route is armed, else -1. */
+    t_is_set(a1: string): number;
+    /** 1 when a CANCEL matched the transaction, else -1. */
+    t_is_canceled(): number;
+    /** 1 when the transaction timed out or outlived its final-response timer, else -1. */
+    t_is_expired(): number;
+    /** Set fr_inv_timer and fr_timer (ms; 0 = module default) for this transaction and its next branches; 1 ok. */
+    t_set_fr(a1: number, a2: number): number;
+    /** Forget the transaction now, without a reply; 1 ok, -1 when there is none. */
+    t_release(): number;
+  };
+  tmx: {
+    /** 1 when another transaction already holds this request (not ACK/CANCEL), else -1. */
+    t_precheck_trans(): number;
+  };
+  async: {
+    /** Suspend the request (creating its transaction if needed) and run the named function on it after this many seconds (≤ 100); returns the "return" parameter (0), -1 on failure. */
+    route(a1: string, a2: number): number;
+    /** Like route, with a delay in milliseconds (≤ 30000). */
+    ms_route(a1: string, a2: number): number;
+    /** Suspend the request and run the named function on it as soon as the event loop is free ($async(gname): the first group). */
+    task_route(a1: string): number;
+    /** Like task_route, in a declared group ($async(gname)). */
+    task_group_route(a1: string, a2: string): number;
+    /** Run the named function soon without a message, with $async(data) set; the current request is not suspended; 1 ok. */
+    task_data(a1: string, a2: string): number;
+    /** Like task_data, in a declared group. */
+    task_group_data(a1: string, a2: string, a3: string): number;
+    /** The data of the running task_data route ($async(data)), else null. */
+    get_data(): string | number | null;
+    /** The group of the running task route ($async(gname)), else null. */
+    get_gname(): string | number | null;
+    /** Not supported (a callback cannot continue in place): logs why and returns -1; use route(). */
+    sleep(a1: number): number;
+    /** Not supported (a callback cannot continue in place): logs why and returns -1; use ms_route(). */
+    ms_sleep(a1: number): number;
   };
 };

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { validateConfig } from '../../host/config.js';
+import type { AnyModuleDef } from '../../host/kemi/types.js';
 import { Runtime } from '../../host/runtime.js';
 
 export type EngineName = 'lua' | 'js';
@@ -15,6 +16,8 @@ export const ENGINES: readonly EngineName[] = (process.env.KEMIHOST_TEST_ENGINES
 export interface StartOptions {
   /** extra config (YAML shape); listen/http default to loopback port 0 / off */
   config?: Record<string, unknown>;
+  /** test-only bindings, added after the standard ones */
+  modules?: readonly AnyModuleDef[];
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'kemihost-test-'));
@@ -30,6 +33,8 @@ export interface TestServer {
   readonly rt: Runtime;
   readonly udpPort: number;
   readonly tcpPort: number;
+  /** the HTTP listener's port when the test asked for one (config http.listen "127.0.0.1:0"), else 0 */
+  readonly httpPort: number;
   close(): Promise<void>;
 }
 
@@ -40,12 +45,15 @@ export async function startServer(engine: EngineName, source: string, opts: Star
     ...opts.config,
   });
   const scriptPath = writeScript(engine, source);
-  const rt = await Runtime.start({ config, scriptPath, log: pino({ level: process.env.KEMIHOST_TEST_LOG ?? 'silent' }) });
+  const log = pino({ level: process.env.KEMIHOST_TEST_LOG ?? 'silent' });
+  const rt = await Runtime.start({ config, scriptPath, log, ...(opts.modules === undefined ? {} : { extraModules: opts.modules }) });
   const port = (proto: string): number => {
     const a = rt.sipAddresses.find((s) => s.startsWith(`${proto}:`));
     return Number(a?.slice(a.lastIndexOf(':') + 1) ?? 0);
   };
-  return { rt, udpPort: port('udp'), tcpPort: port('tcp'), close: () => rt.close() };
+  const http = rt.httpAddress;
+  const httpPort = http === null ? 0 : Number(http.slice(http.lastIndexOf(':') + 1));
+  return { rt, udpPort: port('udp'), tcpPort: port('tcp'), httpPort, close: () => rt.close() };
 }
 
 /** Wrap a route body into a whole script for the engine. */
