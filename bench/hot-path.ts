@@ -52,7 +52,14 @@ async function measure(kind: 'lua' | 'js'): Promise<void> {
   script.install(new ScriptVersion(1, engine, { path: `bench/scripts/options.${kind}`, sha256: '' }));
   const router = new SipRouter({ log, stats, myself, script, maxMessageBytes: 65_535, serverHeader: 'kemihost' });
   let sent = 0;
-  const socket: SipSocket = { proto: 'udp', localIp: '127.0.0.1', localPort: 5060, family: 4, send: () => { sent++; }, close: () => Promise.resolve() };
+  // like a transport: every send goes through onSend (the statistics tap the router installs)
+  const socket: SipSocket = {
+    proto: 'udp', localIp: '127.0.0.1', localPort: 5060, family: 4,
+    onSend: () => undefined,
+    send: (data) => { socket.onSend(data); sent++; },
+    close: () => Promise.resolve(),
+  };
+  router.addSocket(socket);
   const src: Source = { proto: 'udp', ip: '127.0.0.1', port: 5061, localIp: '127.0.0.1', localPort: 5060 };
   const N = 20_000;
   const rounds: number[] = [];

@@ -56,9 +56,33 @@ class Writer {
   }
 }
 
+/** core:rcv_requests_invite, core:snt_replies_2xx … (host/sip/traffic.ts): one labelled family each way */
+const TRAFFIC = /^core:(rcv|snt)_(requests|replies)_([a-z0-9]+)$/;
+
+function traffic(w: Writer, snap: Record<string, number>): void {
+  const requests = 'kemihost_sip_requests_total';
+  const replies = 'kemihost_sip_replies_total';
+  const rows: { family: string; labels: Record<string, string>; value: number }[] = [];
+  for (const key of Object.keys(snap).sort()) {
+    const m = TRAFFIC.exec(key);
+    if (m === null) continue;
+    const [, dir = '', kind = '', what = ''] = m;
+    const direction = dir === 'rcv' ? 'in' : 'out';
+    rows.push(kind === 'requests'
+      ? { family: requests, labels: { direction, method: what.toUpperCase() }, value: snap[key] ?? 0 }
+      : { family: replies, labels: { direction, class: what }, value: snap[key] ?? 0 });
+  }
+  w.family(requests, 'counter', 'SIP requests received (in) and sent (out) by method, retransmissions included (core:rcv_requests_<method>, core:snt_requests_<method>)');
+  for (const r of rows) if (r.family === requests) w.sample(requests, r.labels, r.value);
+  w.family(replies, 'counter', 'SIP replies received (in) and sent (out) by class, retransmissions included (core:rcv_replies_<N>xx, core:snt_replies_<N>xx)');
+  for (const r of rows) if (r.family === replies) w.sample(replies, r.labels, r.value);
+}
+
 function moduleStats(w: Writer, stats: Stats): void {
   const snap = stats.snapshot('all');
+  traffic(w, snap);
   for (const key of Object.keys(snap).sort()) {
+    if (TRAFFIC.test(key)) continue;
     const i = key.indexOf(':');
     const mod = namePart(key.slice(0, i) === '' ? 'core' : key.slice(0, i));
     const stat = namePart(key.slice(i + 1));

@@ -18,6 +18,7 @@ import type { Myself } from './myself.js';
 import { rebuildMessage } from './rebuild.js';
 import { buildReply, stampVia, udpReplyTarget } from './reply.js';
 import type { SipConnection, SipSocket } from './socket.js';
+import { SipTraffic } from './traffic.js';
 import { timersFrom, type TransactionTimers } from './transaction/config.js';
 import type { Origin } from './transaction/transaction-host.js';
 import { TransactionLayer } from './transaction/transaction-layer.js';
@@ -48,6 +49,8 @@ export class SipRouter implements SipActions {
     'rcvRequests' | 'rcvReplies' | 'fwdRequests' | 'fwdReplies' | 'dropRequests' | 'dropReplies' | 'badMsg' | 'sentReplies' | 'sendErrors' | 'tooLarge',
     Counter
   >;
+  /** messages in and out by method and reply class */
+  private readonly traffic: SipTraffic;
   /** the socket a Context's message came in on, and its connection for stream transports */
   private readonly origin = new WeakMap<Context, Origin>();
   /** server and client transactions; the Suspender of every request Context */
@@ -55,6 +58,7 @@ export class SipRouter implements SipActions {
 
   constructor(private readonly opts: RouterOptions) {
     const s = opts.stats;
+    this.traffic = new SipTraffic(s);
     this.c = {
       rcvRequests: s.counter('core', 'rcv_requests'),
       rcvReplies: s.counter('core', 'rcv_replies'),
@@ -97,6 +101,7 @@ export class SipRouter implements SipActions {
   }
 
   addSocket(sock: SipSocket): void {
+    sock.onSend = this.traffic.out;
     this.sockets.push(sock);
   }
 
@@ -149,6 +154,7 @@ export class SipRouter implements SipActions {
 
   private onRequest(msg: SipMessage, src: Source, conn: SipConnection | null, socket: SipSocket): void {
     this.c.rcvRequests.value++;
+    this.traffic.requestIn(msg.method);
     // a retransmission, the ACK of a reply of ours, a CANCEL of a held INVITE: the transaction's
     if (this.tm.absorb(msg, src, conn, socket)) return;
     const ctx = new Context('sip', msg, src);
@@ -167,6 +173,7 @@ export class SipRouter implements SipActions {
 
   private onReply(msg: SipMessage, src: Source, conn: SipConnection | null, socket: SipSocket): void {
     this.c.rcvReplies.value++;
+    this.traffic.replyIn(msg.status);
     // a reply to a branch of a transaction: relayed (or absorbed) by it
     if (this.tm.receiveReply(msg, src, conn, socket)) return;
     const top = msg.topVia;

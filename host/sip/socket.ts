@@ -18,6 +18,8 @@ export interface SipSocket {
   readonly family: 4 | 6;
   /** UDP: a datagram. TCP: over an existing connection to ip:port, or a new one. */
   send(data: Buffer, ip: string, port: number): void;
+  /** called with every SIP message this socket sends, whatever the path (statistics) */
+  onSend: (data: Buffer) => void;
   close(): Promise<void>;
 }
 

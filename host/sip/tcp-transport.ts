@@ -52,13 +52,19 @@ class TcpConnection implements SipConnection {
   }
 
   write(data: Buffer): void {
-    if (!this.closed) this.sock.write(data);
+    if (this.closed) return;
+    this.owner.onSend(data);
+    this.sock.write(data);
   }
 
   end(data?: Buffer): void {
     if (this.closed) return;
-    if (data === undefined) this.sock.end();
-    else this.sock.end(data);
+    if (data === undefined) {
+      this.sock.end();
+    } else {
+      this.owner.onSend(data);
+      this.sock.end(data);
+    }
     // do not wait for a peer that never reads
     setTimeout(() => this.sock.destroy(), 1000).unref();
   }
@@ -66,7 +72,7 @@ class TcpConnection implements SipConnection {
   private onData(chunk: Buffer): void {
     for (const r of this.framer.push(chunk)) {
       if (r.kind === 'message') this.owner.onReceive(r.data, this.src, this, this.owner);
-      else if (r.kind === 'keepalive') this.write(CRLF);
+      else if (r.kind === 'keepalive') this.sock.write(CRLF); // not a SIP message: not counted
       else {
         this.owner.onFrameError(this, this.src, r.code, r.reason, r.head);
         this.end();
@@ -100,6 +106,8 @@ export class TcpListener implements SipSocket {
   readonly family: 4 | 6;
   readonly stats = { partialTimeouts: 0 };
   onReceive: ReceiveHandler = () => undefined;
+  /** sees every message sent (statistics by method and status) */
+  onSend: (data: Buffer) => void = () => undefined;
   private readonly server: net.Server;
   private readonly conns = new Map<string, TcpConnection>();
 

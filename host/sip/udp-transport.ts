@@ -13,6 +13,8 @@ export class UdpListener implements SipSocket {
   localPort: number;
   readonly family: 4 | 6;
   private readonly sock: dgram.Socket;
+  /** sees every message sent (statistics by method and status) */
+  onSend: (data: Buffer) => void = () => undefined;
 
   constructor(host: string, port: number, private readonly log: Logger) {
     this.family = host.includes(':') ? 6 : 4;
@@ -47,6 +49,7 @@ export class UdpListener implements SipSocket {
   }
 
   send(data: Buffer, ip: string, port: number): void {
+    this.onSend(data);
     this.sock.send(data, port, ip, (err) => {
       if (err) this.log.warn({ err, to: `${ip}:${String(port)}` }, 'UDP send failed');
     });

@@ -11,6 +11,7 @@ import { Stats } from '../../host/kemi/stats.js';
 import { ScriptVersion } from '../../host/reload/version.js';
 import { renderMetrics } from '../../host/rpc/metrics.js';
 import { ScriptRunner } from '../../host/script-runner.js';
+import { SipTraffic } from '../../host/sip/traffic.js';
 import { parsePrometheus, type Sample } from '../helpers/prometheus.js';
 
 /** An engine that answers every callback: the rendering is under test here, not the engines. */
@@ -89,4 +90,36 @@ test('the reader used above rejects what a scraper would', () => {
   assert.throws(() => parsePrometheus('x 1\n'), /no TYPE/);
   assert.throws(() => parsePrometheus('# TYPE x counter\nx{a="1} 1\n'), /label/);
   assert.throws(() => parsePrometheus('# TYPE x counter\nx one\n'), /not a sample/);
+});
+
+test('SIP traffic by method and reply class: counted from parsed messages in and raw buffers out, rendered as labelled families', () => {
+  const stats = new Stats();
+  const t = new SipTraffic(stats);
+  t.requestIn('INVITE');
+  t.requestIn('INVITE');
+  t.requestIn('FOO'); // not a counted method: "other", no new counter
+  t.replyIn(183);
+  t.replyIn(486);
+  t.out(Buffer.from('SIP/2.0 200 OK\r\nVia: x\r\n\r\n'));
+  t.out(Buffer.from('SIP/2.0 503 Service Unavailable\r\n\r\n'));
+  t.out(Buffer.from('OPTIONS sip:a@b SIP/2.0\r\n\r\n'));
+  t.out(Buffer.from('XYZZYXYZZYXYZZYXYZZY sip:a@b SIP/2.0\r\n\r\n'));
+  assert.equal(stats.get('core:rcv_requests_invite'), 2);
+  assert.equal(stats.get('core:rcv_requests_other'), 1);
+  assert.equal(stats.get('core:rcv_requests_foo'), undefined);
+  assert.equal(stats.get('core:rcv_replies_1xx'), 1);
+  assert.equal(stats.get('core:rcv_replies_4xx'), 1);
+  assert.equal(stats.get('core:snt_replies_2xx'), 1);
+  assert.equal(stats.get('core:snt_replies_5xx'), 1);
+  assert.equal(stats.get('core:snt_requests_options'), 1);
+  assert.equal(stats.get('core:snt_requests_other'), 1);
+
+  const runner = new ScriptRunner(pino({ level: 'silent' }), stats);
+  const { types, samples } = parsePrometheus(renderMetrics({ stats, script: runner, startedAt: new Date() }));
+  assert.equal(types.get('kemihost_sip_requests_total'), 'counter');
+  assert.equal(only(samples, 'kemihost_sip_requests_total', { direction: 'in', method: 'INVITE' }).value, 2);
+  assert.equal(only(samples, 'kemihost_sip_requests_total', { direction: 'out', method: 'OPTIONS' }).value, 1);
+  assert.equal(only(samples, 'kemihost_sip_replies_total', { direction: 'in', class: '4xx' }).value, 1);
+  assert.equal(only(samples, 'kemihost_sip_replies_total', { direction: 'out', class: '2xx' }).value, 1);
+  assert.equal(types.get('kemihost_core_rcv_requests_invite_total'), undefined, 'not also as one family per counter');
 });
