@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { renameSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { rpc, rpcResult } from '../helpers/rpc.js';
 import { ENGINES, startServer, type EngineName, type TestServer } from '../helpers/runtime.js';
 import { UdpPeer } from '../helpers/sip-client.js';
@@ -41,6 +43,19 @@ const BROKEN = {
   lua: 'function ksr_request_route()\n  KSR.sl.sl_send_reply(200, "OK")\n  local x = = 1\nend\n',
   js: 'function ksr_request_route() {\n  KSR.sl.sl_send_reply(200, "OK");\n  let x = = 1;\n}\n',
 };
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/**
+ * A weak reference to the engine serving now, taken in a plain function: a local of the async
+ * test itself would stay in its suspended frame and keep the last engine alive.
+ */
+function weakEngine(server: TestServer): WeakRef<object> {
+  const e = server.rt.script.current?.engine;
+  assert.ok(e !== undefined);
+  return new WeakRef(e);
+}
 
 const CONFIG = { rpc: { listen: '127.0.0.1:0' }, modules: { htable: { tables: { t: { initval: 0 } } } } };
 
@@ -138,10 +153,12 @@ for (const engine of ENGINES) {
       }
     });
 
-    test('twenty reloads in a row dispose every replaced engine', async () => {
+    test('twenty reloads in a row dispose every replaced engine, and nothing keeps one alive', async () => {
       const server = await startServer(engine, script(engine, 1), { config: CONFIG });
       try {
+        const replaced: WeakRef<object>[] = [];
         for (let i = 2; i <= 21; i++) {
+          replaced.push(weakEngine(server));
           writeFileSync(server.rt.scriptPath, script(engine, i));
           const r = await server.rt.reload('rpc');
           assert.equal(r.ok, true);
@@ -150,6 +167,14 @@ for (const engine of ENGINES) {
         assert.equal(server.rt.stats.get('script:disposed_versions'), 20);
         assert.deepEqual(server.rt.script.drainingVersions, []);
         assert.equal(server.rt.script.current?.number, 21);
+        // memory: a replaced engine must be collectable (an isolated-vm callback that closed
+        // over the engine once kept every one of them, ~150 KiB per reload)
+        for (let k = 0; k < 3; k++) {
+          await new Promise((r) => setTimeout(r, 10));
+          gc();
+        }
+        const alive = replaced.filter((w) => w.deref() !== undefined).length;
+        assert.equal(alive, 0, `${String(alive)} of 20 replaced engines still reachable after GC`);
       } finally {
         await server.close();
       }

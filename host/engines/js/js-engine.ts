@@ -103,9 +103,18 @@ export class JsEngine implements ScriptEngine {
   private readonly runOptsCopy: { timeout?: number; arguments: { copy: true } };
   private readonly scriptLog: Logger;
   private readonly limiter = new LogLimiter(10_000);
-  /** one per KSR function, in registry order; reused by every isolate this engine builds */
-  private readonly callbacks: ivm.Callback[] = [];
+  /** the KSR functions in table order (the index the isolate passes to dispatchCb) */
+  private readonly fns: BoundFunction[] = [];
+  /** the host side of every KSR function; reused by every isolate this engine builds */
+  private readonly dispatchCb: ivm.Callback;
   private readonly consoleCb: ivm.Callback;
+  /**
+   * What the callbacks reach the engine through. isolated-vm keeps the host function of an
+   * ivm.Callback alive after its isolate is disposed, so a callback that closed over `this`
+   * would keep every replaced engine (its plans, frames, source) for the life of the process:
+   * a hot reload would leak. dispose() cuts this link instead.
+   */
+  private readonly link: { engine: JsEngine | null } = { engine: this };
 
   /** the running callback; a nested call pushes its own and puts this one back */
   private frame: Frame = { ctx: new Context('event', null, NO_SOURCE), route: '', stop: null, refused: false };
@@ -122,14 +131,17 @@ export class JsEngine implements ScriptEngine {
     if (!nodeSnapshotDisabled()) {
       opts.log.warn('isolated-vm on Node 20+ needs node to run with --no-node-snapshot; without it the process may crash');
     }
+    const link = this.link;
     for (const mod of opts.registry.modules) {
       for (const fn of mod.functions) {
-        const index = this.table.length;
         this.table.push([mod.name, fn.name, fn.pure === null ? 0 : 1]);
-        this.callbacks.push(new ivm.Callback((...args: unknown[]) => this.dispatch(fn, index, args)));
+        this.fns.push(fn);
       }
     }
-    this.consoleCb = new ivm.Callback(this.console);
+    // one callback for every KSR function, the function's index first: one persistent handle
+    // per engine instead of one per function
+    this.dispatchCb = new ivm.Callback((index: number, ...args: unknown[]) => link.engine?.dispatchAt(index, args));
+    this.consoleCb = new ivm.Callback((level: unknown, text: unknown, at: unknown) => { link.engine?.console(level, text, at); });
   }
 
   load(source: string, path: string): void {
@@ -209,6 +221,7 @@ export class JsEngine implements ScriptEngine {
       return;
     }
     this.disposed = true;
+    this.link.engine = null;
     const vm = this.vm;
     this.vm = null;
     if (vm !== null && !vm.isolate.isDisposed) vm.isolate.dispose();
@@ -253,17 +266,18 @@ export class JsEngine implements ScriptEngine {
   }
 
   private build(): Instance {
+    const log = this.opts.log; // not `this`: see `link`
     const isolate = new ivm.Isolate({
       memoryLimit: this.memoryMb,
       onCatastrophicError: (message) => {
-        this.opts.log.fatal({ error: message }, 'isolated-vm lost control of a script isolate');
+        log.fatal({ error: message }, 'isolated-vm lost control of a script isolate');
       },
     });
     try {
       const context = isolate.createContextSync();
       const api = context.evalClosureSync(
         PRELUDE_SOURCE,
-        [this.consoleCb, new ivm.ExternalCopy(this.table).copyInto(), this.path, ...this.callbacks],
+        [this.consoleCb, new ivm.ExternalCopy(this.table).copyInto(), this.path, this.dispatchCb],
         { filename: PRELUDE_FILE, result: { reference: true } },
       );
       const vm: Instance = {
@@ -344,7 +358,10 @@ export class JsEngine implements ScriptEngine {
   }
 
   /** The host side of every KSR function (prelude.ts describes the protocol). */
-  private dispatch(fn: BoundFunction, index: number, args: unknown[]): unknown {
+  private dispatchAt(index: number, args: unknown[]): unknown {
+    const fn = this.fns[index];
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- a message, see prelude.ts
+    if (fn === undefined) throw 'internal error: no KSR function at this index';
     const frame = this.frame;
     if (frame.stop !== null) {
       // The script caught the stop and called KSR again: refuse, and throw the stop again.

@@ -5,8 +5,8 @@
  * `Array.prototype` methods can confuse only its own error text, never the bridge.
  *
  * Closure arguments: $0 the host console sink (level, text, location), $1 the KSR table
- * ([module, name] per function), $2 the script path, then one sync ivm.Callback per KSR
- * function, in table order. Returns { run, resolve, where } for the host.
+ * ([module, name, pure] per function), $2 the script path, $3 the one sync ivm.Callback behind
+ * every KSR function: (table index, ...arguments). Returns { run, resolve, where } for the host.
  *
  * Host → isolate protocol of a KSR function's callback (it never lets a host exception cross):
  * - returns the converted result;
@@ -21,8 +21,7 @@
 export const PRELUDE_FILE = 'kemihost:prelude';
 
 export const PRELUDE_SOURCE = String.raw`'use strict';
-const hostLog = $0, table = $1, PATH = $2, FIRST_FN = 3;
-const callbacks = arguments;
+const hostLog = $0, table = $1, PATH = $2, host = $3;
 const G = globalThis;
 const ErrorCtor = Error;
 const captureStackTrace = ErrorCtor.captureStackTrace;
@@ -119,7 +118,7 @@ function fromHost(e, w) {
   return e;
 }
 
-function wrap(host, name, i, pure) {
+function wrap(name, i, pure) {
   const w = {
     [name]() {
       if (pure && PRE !== null && !STOPPED) {
@@ -128,13 +127,13 @@ function wrap(host, name, i, pure) {
       }
       try {
         switch (arguments.length) {
-          case 0: return host();
-          case 1: return host(arg(arguments[0]));
-          case 2: return host(arg(arguments[0]), arg(arguments[1]));
-          case 3: return host(arg(arguments[0]), arg(arguments[1]), arg(arguments[2]));
+          case 0: return host(i);
+          case 1: return host(i, arg(arguments[0]));
+          case 2: return host(i, arg(arguments[0]), arg(arguments[1]));
+          case 3: return host(i, arg(arguments[0]), arg(arguments[1]), arg(arguments[2]));
           default: {
-            const a = [];
-            for (let k = 0; k < arguments.length; k++) a[k] = arg(arguments[k]);
+            const a = [i];
+            for (let k = 0; k < arguments.length; k++) a[k + 1] = arg(arguments[k]);
             return apply(host, undefined, a);
           }
         }
@@ -154,7 +153,7 @@ for (let i = 0; i < table.length; i++) {
     target = KSR[mod];
     if (target === undefined) target = KSR[mod] = {};
   }
-  target[name] = wrap(callbacks[FIRST_FN + i], name, i, table[i][2] === 1);
+  target[name] = wrap(name, i, table[i][2] === 1);
 }
 
 function prepare(_e, sites) {
