@@ -131,13 +131,16 @@ interface RpcFlags {
   timeout: number;
 }
 
-/** `kemihost rpc`: the address from --rpc-address or the config file's rpc.listen; the token from --token, the environment or the file. */
+/** where `npm start` puts the control RPC, and where `kemihost rpc` looks when told nothing else */
+const DEFAULT_RPC_ADDRESS = '127.0.0.1:8081';
+
+/** `kemihost rpc`: the address from --rpc-address, the config file's rpc.listen, else 127.0.0.1:8081; the token from --token, the environment or the file. */
 async function rpcCommand(method: string, params: string[], flags: RpcFlags): Promise<void> {
   const cfg = flags.config === undefined ? null : loadConfigFile(flags.config);
-  const address = flags.rpcAddress ?? (cfg !== null && cfg.rpc.listen !== 'off' ? cfg.rpc.listen : undefined);
-  if (address === undefined) {
-    throw new KemiError('KEMI_ERR_CONFIG', 'no control RPC address: pass --rpc-address host:port, or -c with a config file whose rpc.listen is set');
+  if (cfg !== null && flags.rpcAddress === undefined && cfg.rpc.listen === 'off') {
+    throw new KemiError('KEMI_ERR_CONFIG', `${flags.config ?? ''}: rpc.listen is off, so there is no control RPC to call; pass --rpc-address host:port`);
   }
+  const address = flags.rpcAddress ?? cfg?.rpc.listen ?? DEFAULT_RPC_ADDRESS;
   const token = flags.token ?? process.env.KEMIHOST_RPC_TOKEN ?? cfg?.rpc.token ?? null;
   let reply: RpcReply;
   try {
@@ -201,7 +204,7 @@ export async function main(argv: string[]): Promise<void> {
     .argument('<method>')
     .argument('[params...]', 'positional parameters; numbers, true/false/null and JSON are sent as such, the rest as strings')
     .option('-c, --config <file>', 'read the address (rpc.listen) and token (rpc.token) from this config file')
-    .option('--rpc-address <host:port>', 'the control RPC listener')
+    .option('--rpc-address <host:port>', `the control RPC listener (default: the config file's rpc.listen, else ${DEFAULT_RPC_ADDRESS}, where npm start puts it)`)
     .option('--token <token>', 'bearer token (default: $KEMIHOST_RPC_TOKEN, else the config file\'s rpc.token)')
     .option('--timeout <ms>', 'give up after this long', positiveInt, 30_000)
     .action(rpcCommand);

@@ -164,6 +164,15 @@ describe('the token guard', () => {
     }
   });
 
+  test('kemihost rpc -c with a config whose rpc.listen is off says so instead of guessing an address', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kemihost-token-'));
+    const cfg = join(dir, 'kemihost.yaml');
+    writeFileSync(cfg, 'rpc: { listen: "off" }\n');
+    const r = await runCli(['rpc', '-c', cfg, 'core.version']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /rpc\.listen is off/);
+  });
+
   test('a non-loopback control listener without a token is refused at start, naming the key', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kemihost-token-'));
     writeFileSync(join(dir, 'r.lua'), script('lua', 1));
