@@ -100,7 +100,6 @@ export class JsEngine implements ScriptEngine {
   private readonly plans = new Map<string, Map<string, PlanEntry>>();
   private readonly memoryMb: number;
   private readonly runOpts: { timeout?: number };
-  private readonly runOptsCopy: { timeout?: number; arguments: { copy: true } };
   private readonly scriptLog: Logger;
   private readonly limiter = new LogLimiter(10_000);
   /** the KSR functions in table order (the index the isolate passes to dispatchCb) */
@@ -126,7 +125,6 @@ export class JsEngine implements ScriptEngine {
   constructor(private readonly opts: EngineOptions) {
     this.memoryMb = opts.memoryMb > 0 ? Math.max(MIN_MEMORY_MB, Math.ceil(opts.memoryMb)) : DEFAULT_MEMORY_MB;
     this.runOpts = opts.cpuMs > 0 ? { timeout: Math.max(1, Math.ceil(opts.cpuMs)) } : {};
-    this.runOptsCopy = { ...this.runOpts, arguments: { copy: true } };
     this.scriptLog = opts.log.child({ module: 'script' });
     if (!nodeSnapshotDisabled()) {
       opts.log.warn('isolated-vm on Node 20+ needs node to run with --no-node-snapshot; without it the process may crash');
@@ -179,7 +177,7 @@ export class JsEngine implements ScriptEngine {
       const pre = this.prefetch(name, ctx);
       const out = pre === null
         ? vm.run.applySync(undefined, arg === undefined ? [index] : [index, arg], this.runOpts)
-        : vm.run.applySync(undefined, [index, arg, pre], this.runOptsCopy);
+        : vm.run.applySync(undefined, [index, arg, JSON.stringify(pre)], this.runOpts);
       if (out === '') stopEnded = true;
       else if (typeof out === 'string') result = this.locator.scriptError(out);
     } catch (e) {

@@ -30,6 +30,7 @@ const { apply, defineProperty, deleteProperty, getOwnPropertyDescriptor } = Refl
 const freeze = Object.freeze;
 const isArray = Array.isArray;
 const stringify = JSON.stringify;
+const parseJson = JSON.parse;
 const StringCtor = String;
 const isPrototypeOf = Object.prototype.isPrototypeOf;
 const objectToString = Object.prototype.toString;
@@ -237,9 +238,11 @@ function run(i, argument, pre) {
   const outerPre = PRE, outerStopped = STOPPED;
   STOPPED = false;
   PRE = null;
-  if (pre !== undefined && pre.length > 0) {
+  if (pre !== undefined) {
+    // JSON text: a string crosses as a primitive, cheaper than a copied array
+    const a = parseJson(pre);
     PRE = new Map();
-    for (let k = 0; k + 1 < pre.length; k += 2) PRE.set(pre[k], pre[k + 1]);
+    for (let k = 0; k + 1 < a.length; k += 2) PRE.set(a[k], a[k + 1]);
   }
   try {
     if (argument === undefined) f();
