@@ -41,6 +41,12 @@ interface Pending {
   readonly timer: NodeJS.Timeout;
 }
 
+/**
+ * A server that stops reading must not make us buffer without bound: past this many unsent
+ * bytes the connection takes nothing more (requests fail over, notifications are refused).
+ */
+const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
+
 const FAILURE: Outcome = { kind: 'failure' };
 const TIMEOUT: Outcome = { kind: 'timeout' };
 
@@ -73,7 +79,12 @@ export class Connection {
 
   /** connected and below the in-flight cap */
   get canTake(): boolean {
-    return this.up && this.pending.size < this.cfg.maxInFlight;
+    return this.writable && this.pending.size < this.cfg.maxInFlight;
+  }
+
+  /** connected, and the server is reading what we send */
+  get writable(): boolean {
+    return this.up && this.socket !== null && this.socket.writableLength < MAX_UNSENT_BYTES;
   }
 
   connect(): void {
@@ -119,7 +130,7 @@ export class Connection {
   /** Send a notification (no answer expected). false when not connected. */
   notify(text: string): boolean {
     const sock = this.socket;
-    if (!this.up || sock === null) return false;
+    if (!this.writable || sock === null) return false;
     sock.write(encodeNetstring(text));
     return true;
   }

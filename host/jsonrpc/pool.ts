@@ -73,7 +73,7 @@ export class Pool {
       for (let k = 0; k < n; k++) {
         const i = (g.next + k) % n;
         const c = g.servers[i];
-        if (c !== undefined && (notification ? c.connected : c.canTake)) {
+        if (c !== undefined && (notification ? c.writable : c.canTake)) {
           g.next = (i + 1) % n;
           return c;
         }
