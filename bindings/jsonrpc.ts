@@ -33,7 +33,7 @@ const params = z
         }
       })
       .default('')
-      .describe('The JSON-RPC servers, "host1:port1,priority1 host2:port2,priority2 …" (jsonrpc-c\'s format). The group with the highest priority number that has a connected server is used; inside a group requests go round robin. Empty: no server, every request fails with "failure" (one warning at start-up).'),
+      .describe('The JSON-RPC servers, "host1:port1,priority1 host2:port2,priority2 …" (jsonrpc-c\'s format). The group with the highest priority number that has a connected server is used; inside a group requests go round robin. Empty (the default): the module is idle; a request fails with "failure", a notification returns -1.'),
     max_conn_attempts: z.number().int().min(-1).default(-1)
       .describe('Reconnection attempts in a row for a server after a failure: -1 forever, 0 none (a server that fails once is not used again), N at most N; a successful connect starts the count again. Kamailio\'s default is 0; here -1, so a server that restarts is used again.'),
     reconnect_interval: z.number().int().min(10).max(3_600_000).default(3000)
