@@ -90,3 +90,16 @@ test('the reader used above rejects what a scraper would', () => {
   assert.throws(() => parsePrometheus('# TYPE x counter\nx{a="1} 1\n'), /label/);
   assert.throws(() => parsePrometheus('# TYPE x counter\nx one\n'), /not a sample/);
 });
+
+test('jsonrpc connection states are gauges, per server and in all', () => {
+  const stats = new Stats();
+  stats.counter('jsonrpc', 'servers_connected').value = 1;
+  stats.counter('jsonrpc', 'server_10.0.0.1_9999_connected').value = 1;
+  stats.counter('jsonrpc', 'requests').value = 3;
+  const runner = new ScriptRunner(pino({ level: 'silent' }), stats);
+  const { types, samples } = parsePrometheus(renderMetrics({ stats, script: runner, startedAt: new Date() }));
+  assert.equal(types.get('kemihost_jsonrpc_servers_connected'), 'gauge');
+  assert.equal(only(samples, 'kemihost_jsonrpc_server_10_0_0_1_9999_connected').value, 1);
+  assert.equal(types.get('kemihost_jsonrpc_server_10_0_0_1_9999_connected'), 'gauge');
+  assert.equal(types.get('kemihost_jsonrpc_requests_total'), 'counter');
+});
