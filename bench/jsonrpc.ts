@@ -2,9 +2,10 @@
  * INVITE → KSR.jsonrpc.request to a local netstring JSON-RPC server that answers at once →
  * return_route replies 200 → ACK, with sipp as the UAC: `kemihost run` pinned to core 0, sipp on
  * core 1, the JSON-RPC server in this process. The rate is stepped up (a few seconds each) to the
- * highest one with 0 failed calls. The JSON-RPC round trip is measured by the script itself:
- * $TV(Sn) before the request and in return_route, sent back to the server as a notification
- * (one extra small write per call, included in the figures).
+ * point where calls still all succeed; the figure is the highest rate sipp achieved (calls / wall
+ * time) in a step with 0 failed calls, and the round trip at that step. The JSON-RPC round trip
+ * is measured by the script itself: $TV(Sn) before the request and in return_route, sent back
+ * to the server as a notification (one extra small write per call, included in the figures).
  *
  *   node --no-node-snapshot --import tsx bench/jsonrpc.ts [lua|js ...]
  *   BENCH_RATES=500,1000 BENCH_SECONDS=3 to change the steps
@@ -99,15 +100,16 @@ function sippStats(file: string): { ok: number; failed: number } {
   return { ok: col('SuccessfulCall(C)'), failed: col('FailedCall(C)') };
 }
 
-async function sipp(t: Target, calls: number, rate: number): Promise<{ code: number | null; ok: number; failed: number }> {
+async function sipp(t: Target, calls: number, rate: number): Promise<{ code: number | null; ok: number; failed: number; seconds: number }> {
   const stf = join(mkdtempSync(join(tmpdir(), 'kh-bench-sipp-')), 'stat.csv');
   const seconds = Math.ceil(calls / rate);
+  const t0 = performance.now();
   const r = await runSipp([
     `127.0.0.1:${String(t.port)}`, '-sf', SCENARIO, '-s', 'call', '-i', '127.0.0.1', '-p', String(await freePort()),
     '-m', String(calls), '-r', String(rate), '-l', String(Math.max(calls, rate * 2)), '-buff_size', '4194304',
     '-timeout', String(seconds * 4 + 10), '-timeout_error', '-trace_stat', '-stf', stf, '-fd', '1',
   ], (seconds * 6 + 20) * 1000, ['taskset', '-c', '1']);
-  return { code: r.code, ...sippStats(stf) };
+  return { code: r.code, ...sippStats(stf), seconds: (performance.now() - t0) / 1000 };
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -125,8 +127,8 @@ async function bench(engine: 'lua' | 'js'): Promise<void> {
   try {
     await sleep(300);
     await sipp(t, 1000, 500); // warm-up
-    let best: { rate: number; p50: number; p99: number } | null = null;
-    let light: { rate: number; p50: number; p99: number } | null = null;
+    let best: { rate: number; achieved: number; p50: number; p99: number } | null = null;
+    let light: { rate: number; achieved: number; p50: number; p99: number } | null = null;
     for (const rate of RATES) {
       rtts = [];
       rpc.received.length = 0;
@@ -137,14 +139,16 @@ async function bench(engine: 'lua' | 'js'): Promise<void> {
       const ok = r.code === 0 && r.failed === 0 && r.ok === calls;
       const p50 = percentile(sorted, 50);
       const p99 = percentile(sorted, 99);
-      process.stderr.write(`# ${engine} rate=${String(rate)} ok=${String(ok)} calls=${String(r.ok)} failed=${String(r.failed)} rtt_p50=${String(p50)}us rtt_p99=${String(p99)}us\n`);
+      // what sipp managed, start-up and the last answers included: on a loaded machine it can fall behind the target rate
+      const achieved = Math.round(r.ok / r.seconds);
+      process.stderr.write(`# ${engine} rate=${String(rate)} achieved=${String(achieved)}/s ok=${String(ok)} calls=${String(r.ok)} failed=${String(r.failed)} rtt_p50=${String(p50)}us rtt_p99=${String(p99)}us\n`);
       if (!ok) break;
-      best = { rate, p50, p99 };
-      if (rate === LIGHT_RATE) light = best;
+      if (best === null || achieved > best.achieved) best = { rate, achieved, p50, p99 };
+      if (rate === LIGHT_RATE) light = { rate, achieved, p50, p99 };
       await sleep(1000);
     }
-    if (best !== null && best.rate === RATES[RATES.length - 1]) process.stderr.write(`# ${engine}: every step passed; the ceiling is above ${String(best.rate)} calls/s\n`);
-    console.log(`jsonrpc_calls_per_s_${engine} ${best === null ? '0' : String(best.rate)} calls/s`);
+    if (best !== null && best.achieved < best.rate * 0.95) process.stderr.write(`# ${engine}: sipp could not keep up the target rate: the server (or the machine) is saturated\n`);
+    console.log(`jsonrpc_calls_per_s_${engine} ${best === null ? '0' : String(best.achieved)} calls/s`);
     console.log(`jsonrpc_rtt_p50_${engine} ${best === null ? 'NaN' : String(best.p50)} us`);
     console.log(`jsonrpc_rtt_p99_${engine} ${best === null ? 'NaN' : String(best.p99)} us`);
     if (light !== null) {
