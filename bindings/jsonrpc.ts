@@ -51,7 +51,7 @@ const params = z
   })
   .strict();
 
-type Stat = 'requests' | 'notifications' | 'replies' | 'errors' | 'timeouts' | 'failures' | 'unmatched' | 'protocol_errors' | 'gone' | 'servers_connected';
+type Stat = 'requests' | 'notifications' | 'replies' | 'errors' | 'timeouts' | 'failures' | 'unmatched' | 'protocol_errors' | 'connection_failures' | 'gone' | 'servers_connected';
 
 interface JsonRpcState {
   readonly log: Logger;
@@ -91,6 +91,7 @@ function events(s: () => JsonRpcState): ConnectionEvents {
     },
     down: (c, why, retryMs) => {
       const st = s();
+      st.c.connection_failures.value++;
       const g = st.serverStat.get(c);
       if (g !== undefined && g.value === 1) {
         g.value = 0;
@@ -206,7 +207,7 @@ export default defineModule({
   name: 'jsonrpc',
   doc: 'JSON-RPC 2.0 requests and notifications over TCP netstrings to servers with priorities and failover (Kamailio\'s jsonrpc-c); a request suspends the message and continues it in a named route.',
   params,
-  stats: ['requests', 'notifications', 'replies', 'errors', 'timeouts', 'failures', 'unmatched', 'protocol_errors', 'gone', 'servers_connected', 'server_*'],
+  stats: ['requests', 'notifications', 'replies', 'errors', 'timeouts', 'failures', 'unmatched', 'protocol_errors', 'connection_failures', 'gone', 'servers_connected', 'server_*'],
   init: (host, p): JsonRpcState => {
     const specs = parseServers(p.servers as string);
     let state: JsonRpcState | null = null;
@@ -244,6 +245,7 @@ export default defineModule({
         failures: host.stat('failures'),
         unmatched: host.stat('unmatched'),
         protocol_errors: host.stat('protocol_errors'),
+        connection_failures: host.stat('connection_failures'),
         gone: host.stat('gone'),
         servers_connected: host.stat('servers_connected'),
       },

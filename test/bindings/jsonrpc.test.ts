@@ -158,6 +158,7 @@ const cases: RpcCase[] = [
       assert.ok(performance.now() - t0 < 1500, 'failed at once, not after the timeout');
       assert.equal(r.stat('jsonrpc:protocol_errors'), 1);
       assert.equal(r.stat('jsonrpc:failures'), 1);
+      assert.equal(r.stat('jsonrpc:connection_failures'), 1);
       const srv = r.rpc.A;
       assert.ok(srv !== undefined);
       srv.handler = (m, peer) => { peer.answer(m.id, { result: 'ok again' }); };
@@ -317,12 +318,14 @@ function ERR_RC() {
       assert.equal(reply.getHeader('X-Error'), 'failure');
       assert.equal(reply.getHeader('X-Rc'), '0', 'the call returned 0 and the error route ran afterwards');
       assert.equal(r.stat('jsonrpc:failures'), 1);
+      await until(() => r.stat('jsonrpc:connection_failures') === 1, 2000, 'the one connection attempt failed');
       // max_conn_attempts 0: the server coming up later is never connected to
       const a = r.rpc.A;
       assert.ok(a !== undefined);
       await a.listen();
       await new Promise((res) => setTimeout(res, 200));
       assert.equal(a.accepted, 0);
+      assert.equal(r.stat('jsonrpc:connection_failures'), 1);
     },
   },
   {
