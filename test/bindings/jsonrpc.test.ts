@@ -6,6 +6,7 @@
  * what the SIP client received. From an xhttp callback: jsonrpc-xhttp.test.ts.
  */
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { SipMessage } from '../../host/sip/message.js';
 import { NetstringServer, until, type Handler } from '../helpers/netstring-server.js';
@@ -82,6 +83,9 @@ async function finalReply(peer: UdpPeer, waitMs: number): Promise<SipMessage> {
 }
 
 const hold: Handler = () => undefined;
+
+/** the answer a server keeps back, by server */
+const held = new Map<NetstringServer, () => void>();
 
 function json(h: string | undefined): unknown {
   assert.ok(h !== undefined, 'header missing');
@@ -323,6 +327,37 @@ function ERR_RC() {
       await new Promise((res) => setTimeout(res, 200));
       assert.equal(a.accepted, 0);
       assert.equal(r.stat('jsonrpc:connection_failures'), 1);
+    },
+  },
+  {
+    name: 'a request in flight across a script reload finishes in the version that sent it',
+    servers: [{ name: 'A', priority: 1, handler: (m, peer, srv) => { held.set(srv, () => { peer.answer(m.id, { result: 1 }); }); } }],
+    params: { timeout: 5000 },
+    lua: `KSR.jsonrpc.request("m", "[]", "V_OK", "RPC_ERR", "$var(result)")
+  KSR.x.exit()
+end
+function V_OK()
+  KSR.hdr.append_to_reply("X-Version: one\\r\\n")
+  KSR.tm.t_reply(200, "OK")`,
+    js: `KSR.jsonrpc.request("m", "[]", "V_OK", "RPC_ERR", "$var(result)");
+  KSR.x.exit();
+}
+function V_OK() {
+  KSR.hdr.append_to_reply("X-Version: one\\r\\n");
+  KSR.tm.t_reply(200, "OK");`,
+    async run(r) {
+      const srv = r.rpc.A;
+      assert.ok(srv !== undefined);
+      const first = r.call('m', '', 5000);
+      await srv.waitReceived(1);
+      const path = r.kh.rt.scriptPath;
+      writeFileSync(path, readFileSync(path, 'utf8').replace('X-Version: one', 'X-Version: two'));
+      const outcome = await r.kh.rt.reload('rpc');
+      assert.equal(outcome.ok, true);
+      held.get(srv)?.();
+      assert.equal((await first).getHeader('X-Version'), 'one', 'resumed in the version that suspended it');
+      srv.handler = (m, peer) => { peer.answer(m.id, { result: 2 }); };
+      assert.equal((await r.call('m')).getHeader('X-Version'), 'two');
     },
   },
   {
