@@ -55,11 +55,15 @@ export class KemiRegistry {
   private addModule(def: AnyModuleDef, opts: RegistryOptions): void {
     const modName = def.name;
     const label = modName === '' ? 'core' : modName;
-    for (const s of def.stats ?? []) this.stats.counter(label, s);
+    // A declared name ending in '*' is a prefix: the module makes such counters as it needs them
+    // (one per configured server, say); the rest exist from the start, at 0.
+    const declared = def.stats ?? [];
+    const prefixes = declared.filter((s) => s.endsWith('*')).map((s) => s.slice(0, -1));
+    for (const s of declared) if (!s.endsWith('*')) this.stats.counter(label, s);
     const host: ModuleHost = {
       log: opts.log.child({ module: modName === '' ? 'script' : label }),
       stat: (name) => {
-        if (!(def.stats ?? []).includes(name)) {
+        if (name.endsWith('*') || (!declared.includes(name) && !prefixes.some((p) => name.startsWith(p)))) {
           throw new KemiError('KEMI_ERR_ENGINE', `module ${label} uses undeclared statistic ${name}`);
         }
         return this.stats.counter(label, name);

@@ -116,6 +116,7 @@ export interface ModuleDef<S = unknown, P extends ZodRawShape = ZodRawShape> {
   readonly params?: ZodObject<P>;
   readonly functions: Readonly<Record<string, KemiFunctionDef<S>>>;
   readonly pvs?: Readonly<Record<string, PvDef<S>>>;
+  /** counter names; one ending in '*' declares a prefix for counters made at init (per configured peer, say) */
   readonly stats?: readonly string[];
   readonly init?: (host: ModuleHost, params: Record<string, unknown>) => S;
   readonly close?: (state: S) => void | Promise<void>;

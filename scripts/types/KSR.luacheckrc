@@ -226,6 +226,11 @@ stds.KSR = {
           sleep = {},
           ms_sleep = {},
         } },
+        jsonrpc = { fields = {
+          notification = {},
+          request = {},
+          request_timeout = {},
+        } },
       },
     },
   },

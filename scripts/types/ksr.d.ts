@@ -419,4 +419,12 @@ declare const KSR: {
     /** Not supported (a callback cannot continue in place): logs why and returns -1; use ms_route(). */
     ms_sleep(a1: number): number;
   };
+  jsonrpc: {
+    /** Send a notification (no id, no answer): 1 when written to a connected server, -1 when none is connected or the arguments are bad. params: JSON text of an object or array, or "". */
+    notification(a1: string, a2: string): number;
+    /** Suspend the message (creating its transaction if needed) and send the request; returns 0 (then call KSR.x.exit()), -1 on bad arguments. The answer runs return_route with result_var (e.g. "$var(result)") set to the JSON text of result; a timeout, no server or an error object runs error_route with it set to "timeout", "failure" or the error's JSON text. */
+    request(a1: string, a2: string, a3: string, a4: string, a5: string): number;
+    /** Like request, waiting timeout_ms (1..600000) for this answer instead of the timeout parameter. */
+    request_timeout(a1: string, a2: string, a3: string, a4: string, a5: string, a6: number): number;
+  };
 };

@@ -123,3 +123,16 @@ test('SIP traffic by method and reply class: counted from parsed messages in and
   assert.equal(only(samples, 'kemihost_sip_replies_total', { direction: 'out', class: '2xx' }).value, 1);
   assert.equal(types.get('kemihost_core_rcv_requests_invite_total'), undefined, 'not also as one family per counter');
 });
+
+test('jsonrpc connection states are gauges, per server and in all', () => {
+  const stats = new Stats();
+  stats.counter('jsonrpc', 'servers_connected').value = 1;
+  stats.counter('jsonrpc', 'server_10.0.0.1_9999_connected').value = 1;
+  stats.counter('jsonrpc', 'requests').value = 3;
+  const runner = new ScriptRunner(pino({ level: 'silent' }), stats);
+  const { types, samples } = parsePrometheus(renderMetrics({ stats, script: runner, startedAt: new Date() }));
+  assert.equal(types.get('kemihost_jsonrpc_servers_connected'), 'gauge');
+  assert.equal(only(samples, 'kemihost_jsonrpc_server_10_0_0_1_9999_connected').value, 1);
+  assert.equal(types.get('kemihost_jsonrpc_server_10_0_0_1_9999_connected'), 'gauge');
+  assert.equal(types.get('kemihost_jsonrpc_requests_total'), 'counter');
+});
