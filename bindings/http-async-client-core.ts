@@ -108,9 +108,9 @@ export class HttpAsyncCore {
     return this.perCtx.get(ctx)?.delivered ?? null;
   }
 
+  /** the query sent last from ctx, or the one whose result ctx holds, whichever came last */
   lastId(ctx: Context): string | null {
-    const p = this.perCtx.get(ctx);
-    return p?.delivered?.id ?? p?.lastId ?? null;
+    return this.perCtx.get(ctx)?.lastId ?? null;
   }
 
   complain(c: QueryCounters | null, text: string, fields: Record<string, unknown> = {}): number {
@@ -208,7 +208,9 @@ export class HttpAsyncCore {
   }
 
   private put(ctx: Context, delivered: Delivered, avps: boolean): void {
-    this.state(ctx).delivered = delivered;
+    const p = this.state(ctx);
+    p.delivered = delivered;
+    p.lastId = delivered.id;
     if (!avps) return;
     const r = delivered.result;
     // async_http's results: each AVP holds this query's value only ($null ones are removed)

@@ -108,7 +108,6 @@ export class HttpClient {
     let sentAt = 0;
     let url = spec.url;
     const us = (t: number): number => (t === 0 ? 0 : Math.max(0, Math.round((t - t0) * 1000)));
-    const version = spec.conn.h2 && url.protocol === 'https:' ? '2' : '1.1';
 
     const finish = (res: ExchangeResponse | null, err: Error | null): void => {
       if (finished) return;
@@ -116,12 +115,14 @@ export class HttpClient {
       clearTimeout(timer);
       const now = performance.now();
       const timedOut = err instanceof QueryTimeout;
+      // undici does not say which protocol ALPN chose; an HTTP/2 response has no reason phrase
+      const h2 = spec.conn.h2 && url.protocol === 'https:' && res !== null && res.reason === '';
       done({
         ok: err === null,
         timedOut,
         err: err === null ? null : timedOut ? err.message : describeFailure(err),
         res,
-        httpVersion: version,
+        httpVersion: h2 ? '2' : '1.1',
         url: url.href,
         times: {
           total: us(now),

@@ -192,6 +192,14 @@ const cases: HttpCase[] = [
     expect: { status: 200, headers: { 'X-Ok': '1', 'X-Rs': '200' } },
   },
   {
+    name: 'HTTP/2 asked, to an HTTP/2-only server: the reply comes over HTTP/2',
+    config: { modules: { http_async_client: { tls_ca_path: peers.tls.cert } } },
+    pre: ['KSR.pv.sets("$http_req(http_version)", "2");'],
+    call: q(`${peers.h2}/x?t=h2only`),
+    expect: { status: 200, headers: { 'X-Ok': '1', 'X-Rs': '200', 'X-Rb': 'h2:GET', 'X-Mb': 'HTTP/2 200' } },
+    after: (p) => { assert.equal(p.find('t=h2only')[0]?.server, 'h2'); },
+  },
+  {
     name: 'a server that requires a client certificate: refused without one',
     config: { modules: { http_async_client: { tls_ca_path: peers.tls.cert } } },
     call: q(`${peers.mtls}/echo?t=mtls1`),

@@ -65,8 +65,9 @@ function script(engine: EngineName, c: HttpCase, base: string): string {
   ];
   const fns: [string, string[]][] = [
     ['ksr_request_route', body],
-    ['REPORT', [marker, `KSR.hdr.append_to_reply(${report}${cat}${extra}${cat}"X-Mb: "${cat}${firstLine}${cat}${crlf});`, 'KSR.tm.t_reply(200, "OK");']],
-    ['EVENT', [marker, `KSR.pv.sets("$shv(ev)", ${ev});`]],
+    // the marker goes after the results are read: sending it changes $http_req_id
+    ['REPORT', [`KSR.hdr.append_to_reply(${report}${cat}${extra}${cat}"X-Mb: "${cat}${firstLine}${cat}${crlf});`, marker, 'KSR.tm.t_reply(200, "OK");']],
+    ['EVENT', [`KSR.pv.sets("$shv(ev)", ${ev});`, marker]],
     ['LATER', [`KSR.hdr.append_to_reply("X-Var: "${cat}${g('$var(v)')}${cat}${crlf}${cat}"X-Ev: "${cat}${g('$shv(ev)')}${cat}${crlf});`, 'KSR.tm.t_reply(200, "Later");']],
     ['AVP', [`KSR.hdr.append_to_reply(${avp}${cat}"X-Ok: "${cat}${g('$http_ok')}${cat}${crlf});`, 'KSR.tm.t_reply(200, "OK");']],
     ['NOOP', []],

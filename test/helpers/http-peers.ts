@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http2 from 'node:http2';
 import https from 'node:https';
 import net, { type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,7 @@ export interface Seen {
   readonly url: string;
   readonly headers: IncomingMessage['headers'];
   readonly body: string;
-  readonly server: 'http' | 'https' | 'mtls';
+  readonly server: 'http' | 'https' | 'mtls' | 'h2';
 }
 
 export interface TlsFiles {
@@ -33,6 +34,8 @@ export interface HttpPeers {
   readonly http: string;
   readonly https: string;
   readonly mtls: string;
+  /** HTTPS that speaks HTTP/2 only (no HTTP/1.1 fallback) */
+  readonly h2: string;
   /** a port nobody listens on */
   readonly refused: string;
   readonly tls: TlsFiles;
@@ -165,8 +168,18 @@ export async function startHttpPeers(): Promise<HttpPeers> {
   const plain = http.createServer(handler(seen, 'http', sockets));
   const secure = https.createServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, handler(seen, 'https', sockets));
   const mtls = https.createServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key), requestCert: true, rejectUnauthorized: true, ca: readFileSync(tls.clientCert) }, handler(seen, 'mtls', sockets));
+  const h2 = http2.createSecureServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key), allowHTTP1: false }, (req, res) => {
+    seen.push({ method: req.method, url: req.url, headers: req.headers, body: '', server: 'h2' });
+    res.writeHead(200, { 'x-proto': req.httpVersion });
+    res.end(`h2:${req.method}`);
+  });
+  const h2Sessions = new Set<http2.ServerHttp2Session>();
+  h2.on('session', (sess) => {
+    h2Sessions.add(sess);
+    sess.once('close', () => h2Sessions.delete(sess));
+  });
   const servers = [plain, secure, mtls];
-  const [p1, p2, p3] = [await listen(plain), await listen(secure), await listen(mtls)];
+  const [p1, p2, p3, p4] = [await listen(plain), await listen(secure), await listen(mtls), await listen(h2)];
   const probe = net.createServer();
   const refused = await listen(probe);
   await new Promise<void>((resolve) => probe.close(() => { resolve(); }));
@@ -174,12 +187,15 @@ export async function startHttpPeers(): Promise<HttpPeers> {
     http: `http://127.0.0.1:${String(p1)}`,
     https: `https://127.0.0.1:${String(p2)}`,
     mtls: `https://127.0.0.1:${String(p3)}`,
+    h2: `https://127.0.0.1:${String(p4)}`,
     refused: `http://127.0.0.1:${String(refused)}`,
     tls,
     seen,
     find: (tag) => seen.filter((s) => s.url.includes(tag)),
     close: async () => {
       for (const s of sockets) s.destroy();
+      for (const sess of h2Sessions) sess.destroy();
+      await new Promise<void>((resolve) => h2.close(() => { resolve(); }));
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
         s.close(() => { resolve(); });
         s.closeAllConnections();
