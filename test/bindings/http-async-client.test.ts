@@ -185,6 +185,19 @@ const cases: HttpCase[] = [
     expect: { status: 200, headers: { 'X-Ok': '1', 'X-Rs': '200' } },
   },
   {
+    name: 'a trusted certificate for another name: refused while tls_verify_host is on',
+    config: { modules: { http_async_client: { tls_ca_path: peers.tls.otherCert } } },
+    call: q(`${peers.wrongName}/echo?t=name1`),
+    expect: { status: 200, headers: { 'X-Ok': '0', 'X-Err': /^TLS failure: .*(does not match|not in the cert)/i }, stats: { 'http_async_client:errors': 1 } },
+    after: (p) => { assert.equal(p.find('t=name1').length, 0); },
+  },
+  {
+    name: 'a trusted certificate for another name: ok with tls_verify_host = 0',
+    config: { modules: { http_async_client: { tls_ca_path: peers.tls.otherCert, tls_verify_host: 0 } } },
+    call: q(`${peers.wrongName}/echo?t=name2`),
+    expect: { status: 200, headers: { 'X-Ok': '1', 'X-Rs': '200' } },
+  },
+  {
     name: 'HTTP/2 asked: negotiated by ALPN, the HTTP/1.1 server still answers',
     config: { modules: { http_async_client: { tls_ca_path: peers.tls.dir } } },
     pre: ['KSR.pv.seti("$http_req(http_version)", 3);'],

@@ -28,12 +28,17 @@ export interface TlsFiles {
   readonly key: string;
   readonly clientCert: string;
   readonly clientKey: string;
+  /** a certificate for another name (other.example), self-signed */
+  readonly otherCert: string;
+  readonly otherKey: string;
 }
 
 export interface HttpPeers {
   readonly http: string;
   readonly https: string;
   readonly mtls: string;
+  /** HTTPS with a certificate for other.example, not 127.0.0.1 */
+  readonly wrongName: string;
   /** HTTPS that speaks HTTP/2 only (no HTTP/1.1 fallback) */
   readonly h2: string;
   /** a port nobody listens on */
@@ -57,7 +62,8 @@ function makeCerts(): TlsFiles {
   };
   req(f('server.key'), f('server.pem'), '/CN=127.0.0.1', ['-addext', 'subjectAltName=IP:127.0.0.1']);
   req(f('client.key'), f('client.pem'), '/CN=kemihost-client', []);
-  return { dir, cert: f('server.pem'), key: f('server.key'), clientCert: f('client.pem'), clientKey: f('client.key') };
+  req(f('other.key'), f('other.pem'), '/CN=other.example', ['-addext', 'subjectAltName=DNS:other.example']);
+  return { dir, cert: f('server.pem'), key: f('server.key'), clientCert: f('client.pem'), clientKey: f('client.key'), otherCert: f('other.pem'), otherKey: f('other.key') };
 }
 
 /** RFC 7616 check written independently of the client's code: H(H(A1):nonce:nc:cnonce:qop:H(A2)). */
@@ -178,8 +184,9 @@ export async function startHttpPeers(): Promise<HttpPeers> {
     h2Sessions.add(sess);
     sess.once('close', () => h2Sessions.delete(sess));
   });
-  const servers = [plain, secure, mtls];
-  const [p1, p2, p3, p4] = [await listen(plain), await listen(secure), await listen(mtls), await listen(h2)];
+  const wrong = https.createServer({ cert: readFileSync(tls.otherCert), key: readFileSync(tls.otherKey) }, handler(seen, 'https', sockets));
+  const servers = [plain, secure, mtls, wrong];
+  const [p1, p2, p3, p4, p5] = [await listen(plain), await listen(secure), await listen(mtls), await listen(h2), await listen(wrong)];
   const probe = net.createServer();
   const refused = await listen(probe);
   await new Promise<void>((resolve) => probe.close(() => { resolve(); }));
@@ -188,6 +195,7 @@ export async function startHttpPeers(): Promise<HttpPeers> {
     https: `https://127.0.0.1:${String(p2)}`,
     mtls: `https://127.0.0.1:${String(p3)}`,
     h2: `https://127.0.0.1:${String(p4)}`,
+    wrongName: `https://127.0.0.1:${String(p5)}`,
     refused: `http://127.0.0.1:${String(refused)}`,
     tls,
     seen,
