@@ -116,7 +116,8 @@ export function applySetting(s: ReqSettings, key: string, v: Xval): string | nul
     }
     case 'timeout': {
       const n = int(v);
-      if (v !== null && (n === null || n <= 0)) return 'timeout must be a number of ms > 0';
+      // setTimeout cannot wait longer than 2^31-1 ms; a day is far past any sane query
+      if (v !== null && (n === null || n <= 0 || n > 86_400_000)) return 'timeout must be ms, 1..86400000';
       s.timeoutMs = n;
       return null;
     }

@@ -146,7 +146,7 @@ export class HttpClient {
       agent = this.agents.get(spec.conn);
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
-      setImmediate(() => { finish(null, new Error(`cannot use the TLS files: ${err.message}`)); });
+      setImmediate(() => { finish(null, new Error(`cannot set up the connection: ${err.message}`)); });
       return { abort: () => { finished = true; clearTimeout(timer); } };
     }
     const dispatcher = agent;

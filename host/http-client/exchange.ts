@@ -61,10 +61,14 @@ export function startExchange(dispatcher: Dispatcher, req: ExchangeRequest, done
   let sentAt = 0;
   let headersAt = 0;
 
+  // undici reports some failures (a closed dispatcher, an invalid option) from inside
+  // dispatch(); the caller must never see its callback run before startExchange returns
+  let dispatching = true;
   const finish = (o: ExchangeOutcome): void => {
     if (finished) return;
     finished = true;
-    done(o);
+    if (dispatching) setImmediate(() => { done(o); });
+    else done(o);
   };
   const fail = (error: Error): void => { finish({ ok: false, error, sentAt }); };
   const tooLarge = (c: Dispatcher.DispatchController): void => {
@@ -120,6 +124,7 @@ export function startExchange(dispatcher: Dispatcher, req: ExchangeRequest, done
   } catch (e) {
     fail(e instanceof Error ? e : new Error(String(e)));
   }
+  dispatching = false;
 
   return {
     abort(r: Error) {

@@ -227,6 +227,14 @@ const cases: HttpCase[] = [
     expect: { status: 200, headers: { 'X-Ok': '1', 'X-Rs': '200' } },
   },
   {
+    name: 'an unreadable TLS file: the query fails with the file named, counted in errors',
+    pre: ['KSR.pv.sets("$http_req(tls_client_cert)", "/nonexistent/client.pem");'],
+    call: q(`${peers.https}/echo?t=nofile`),
+    mark: true,
+    expect: { status: 200, headers: { 'X-Ok': '0', 'X-Err': /^cannot set up the connection: .*\/nonexistent\/client\.pem/ }, stats: { 'http_async_client:errors': 1 } },
+    after: (_p, _s, r) => ranOnce(r?.getHeader('X-Id') ?? '?'),
+  },
+  {
     name: 'Basic authentication with authmethod 1: sent at once',
     pre: ['KSR.pv.seti("$http_req(authmethod)", 1);', `KSR.pv.sets("$http_req(username)", "${USER}");`, `KSR.pv.sets("$http_req(password)", "${PASS}");`],
     call: q(`${H}/basic?t=basic1`),
