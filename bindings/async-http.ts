@@ -13,7 +13,7 @@ const params = z
   .object({
     workers: z.number().int().min(0).default(1)
       .describe('accepted for compatibility with Kamailio: one event loop runs every query, so the value changes nothing'),
-    http_timeout: z.number().int().min(1).default(500)
+    http_timeout: z.number().int().min(1).max(86_400_000).default(500)
       .describe('ms: how long an async_http query may take in all ($http_req(timeout) overrides it); the connection settings are http_async_client\'s'),
     hash_size: z.number().int().min(0).default(2048)
       .describe('accepted for compatibility with Kamailio (its query table size); nothing to size here'),

@@ -17,7 +17,7 @@ const path = (doc: string) => z.string().default('').describe(doc);
 const params = z
   .object({
     workers: int(1, 'accepted for compatibility with Kamailio: one event loop runs every query, so the value changes nothing'),
-    connection_timeout: z.number().int().min(1).default(500)
+    connection_timeout: z.number().int().min(1).max(86_400_000).default(500)
       .describe('ms: how long a query may take in all (connecting, sending, the whole reply) unless $http_req(timeout) says otherwise; also the limit for connecting'),
     hash_size: int(2048, 'accepted for compatibility with Kamailio (its query table size); queries in flight are kept in a Map here'),
     tls_version: z.number().int().min(0).max(7).default(0)

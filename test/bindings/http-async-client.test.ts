@@ -86,6 +86,12 @@ const cases: HttpCase[] = [
     expect: { status: 200, headers: { 'X-Rb': 'GET::-' } },
   },
   {
+    name: 'bad $http_req values are ignored (logged): the query goes out with what was valid',
+    pre: ['KSR.pv.sets("$http_req(method)", "FETCH");', 'KSR.pv.sets("$http_req(hdr)", "no colon here");', 'KSR.pv.sets("$http_req(hdr)", "X-Test: kept");', 'KSR.pv.sets("$http_req(nosuchkey)", "1");', 'KSR.pv.seti("$http_req(timeout)", -5);'],
+    call: q(`${H}/echo?t=badset`),
+    expect: { status: 200, headers: { 'X-Ok': '1', 'X-Rb': 'GET::kept' }, stats: { 'http_async_client:requests': 1, 'http_async_client:refused': 0 } },
+  },
+  {
     name: 'without a transaction: 1, the script goes on, the route runs on a Context of its own',
     newtran: false,
     call: q(`${H}/echo?t=notx`, 'EVENT'),
