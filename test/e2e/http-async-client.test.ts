@@ -9,6 +9,7 @@ import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { httpRequest } from '../helpers/http-client.js';
 import { startHttpPeers } from '../helpers/http-peers.js';
+import { rpcResult } from '../helpers/rpc.js';
 import { ENGINES, startServer, type EngineName } from '../helpers/runtime.js';
 import { UdpPeer } from '../helpers/sip-client.js';
 import { startXhttp } from '../helpers/xhttp-cases.js';
@@ -48,8 +49,8 @@ function REPORT() {
 
 for (const engine of ENGINES) {
   describe(`http_async_client in flight [${engine}]`, () => {
-    test('an INVITE: 100 Trying at once, then 200 with a header from $http_rb', async () => {
-      const server = await startServer(engine, script(engine));
+    test('an INVITE: 100 Trying at once, then 200 with a header from $http_rb; the statistics over the control RPC', async () => {
+      const server = await startServer(engine, script(engine), { config: { rpc: { listen: '127.0.0.1:0' } } });
       const uac = await UdpPeer.open();
       try {
         uac.request({ method: 'INVITE', ruri: 'sip:fast@127.0.0.1', callId: `inv-ok-${engine}@test` }, server.udpPort);
@@ -59,6 +60,11 @@ for (const engine of ENGINES) {
         assert.equal(ok.getHeader('X-Rb'), 'GET::-');
         assert.equal(peers.find(`t=inv-ok-${engine}@test`).length, 1);
         assert.equal(server.rt.stats.get('http_async_client:replies'), 1);
+        const stats = await rpcResult(server.rt, 'stats.get_statistics', ['http_async_client:']);
+        assert.deepEqual(stats, [
+          'http_async_client:requests = 1', 'http_async_client:replies = 1', 'http_async_client:errors = 0',
+          'http_async_client:timeouts = 0', 'http_async_client:gone = 0', 'http_async_client:refused = 0',
+        ]);
       } finally {
         uac.close();
         await server.close();
