@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { AgentCache, type ConnOptions } from './agents.js';
 import { answerChallenges, AUTH_BASIC, basicAuthorization } from './digest.js';
-import { BodyTooLargeError, startExchange, type ExchangeHandle, type ExchangeResponse } from './exchange.js';
+import { startExchange, type ExchangeHandle, type ExchangeResponse } from './exchange.js';
 
 export interface QuerySpec {
   readonly url: URL;
@@ -211,4 +211,3 @@ export class HttpClient {
   }
 }
 
-export { BodyTooLargeError };
