@@ -63,6 +63,13 @@ export class PvRegistry {
     if (!s.startsWith('$')) return null;
     s = s.slice(1);
     if (s.startsWith('(') && s.endsWith(')')) s = s.slice(1, -1);
+    // $(name(param)[N]): the index goes to the getter as "param[N]" when the class takes one
+    let index = '';
+    const ix = /\)(\[\s*(?:-?\d+|\*)\s*\])$/.exec(s);
+    if (ix !== null) {
+      index = ix[1] ?? '';
+      s = s.slice(0, s.length - index.length);
+    }
     let name = s;
     let param = '';
     const open = s.indexOf('(');
@@ -74,6 +81,10 @@ export class PvRegistry {
     const cls = this.classes.get(name);
     if (cls === undefined) return null;
     if ((cls.def.param === true) !== (open >= 0)) return null;
+    if (index !== '') {
+      if (cls.def.index !== true) return null;
+      param += index;
+    }
     const { def, state } = cls;
     const set = def.set;
     return {

@@ -63,6 +63,11 @@ export interface PvDef<S = unknown> {
   readonly set?: (state: S, ctx: Context, param: string, value: Xval) => void;
   /** true when the PV takes a `(param)`, like `$var(x)` or `$hdr(Name)`. */
   readonly param?: boolean;
+  /**
+   * true when the PV takes Kamailio's index, `$(name(param)[N])`: the getter then receives
+   * the param as `param[N]`. A PV without it does not resolve with an index.
+   */
+  readonly index?: boolean;
   /** read-only and derived from the received message or its source: the same for a Context's whole life */
   readonly stable?: boolean;
   readonly doc: string;

@@ -226,6 +226,15 @@ stds.KSR = {
           sleep = {},
           ms_sleep = {},
         } },
+        http_async_client = { fields = {
+          query = {},
+          send = {},
+          send_xdata = {},
+        } },
+        async_http = { fields = {
+          http_async_get = {},
+          http_async_post = {},
+        } },
         jsonrpc = { fields = {
           notification = {},
           request = {},

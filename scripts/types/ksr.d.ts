@@ -419,6 +419,20 @@ declare const KSR: {
     /** Not supported (a callback cannot continue in place): logs why and returns -1; use ms_route(). */
     ms_sleep(a1: number): number;
   };
+  http_async_client: {
+    /** Send an HTTP(S) query ($http_req settings apply). With a transaction (t_newtran first) or in an xhttp request: the message is held and resumed in the named function when the reply, an error or the timeout arrives; returns 0 (call KSR.x.exit()). Without, or with $http_req(suspend) = 0: returns 1, the script goes on and the function runs on a Context of its own. -1: bad URL, unknown function, too many in flight. */
+    query(a1: string, a2: string): number;
+    /** Send an HTTP(S) query without holding the message: 1, and the named function runs on a Context of its own with the result; -1 as query. */
+    send(a1: string, a2: string): number;
+    /** Like send; the named function reads xdata in $http_xdata. */
+    send_xdata(a1: string, a2: string, a3: string): number;
+  };
+  async_http: {
+    /** GET the URL; the named function runs with $avp(http_rc) (status, 0 when no reply), $avp(http_rb) (body) and $avp(http_error). Returns 0 when the message was held (it has a transaction), 1 when the script goes on, -1 on a bad argument. */
+    http_async_get(a1: string, a2: string): number;
+    /** POST data to the URL; results and return value as http_async_get. */
+    http_async_post(a1: string, a2: string, a3: string): number;
+  };
   jsonrpc: {
     /** Send a notification (no id, no answer): 1 when written to a connected server, -1 when none is connected or the arguments are bad. params: JSON text of an object or array, or "". */
     notification(a1: string, a2: string): number;
