@@ -228,7 +228,7 @@ export default defineModule({
       events(self),
     );
     const serverStat = new Map<Connection, Counter>();
-    for (const c of pool.connections) serverStat.set(c, host.stat(serverStatName(c.host, c.port)));
+    for (const c of pool.connections) serverStat.set(c, host.gauge(serverStatName(c.host, c.port)));
     state = {
       log: host.log,
       script: host.script,
@@ -247,7 +247,7 @@ export default defineModule({
         protocol_errors: host.stat('protocol_errors'),
         connection_failures: host.stat('connection_failures'),
         gone: host.stat('gone'),
-        servers_connected: host.stat('servers_connected'),
+        servers_connected: host.gauge('servers_connected'),
       },
       serverStat,
       immediates: new Set(),

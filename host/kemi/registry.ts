@@ -60,13 +60,20 @@ export class KemiRegistry {
     const declared = def.stats ?? [];
     const prefixes = declared.filter((s) => s.endsWith('*')).map((s) => s.slice(0, -1));
     for (const s of declared) if (!s.endsWith('*')) this.stats.counter(label, s);
+    const checkDeclared = (name: string): void => {
+      if (name.endsWith('*') || (!declared.includes(name) && !prefixes.some((p) => name.startsWith(p)))) {
+        throw new KemiError('KEMI_ERR_ENGINE', `module ${label} uses undeclared statistic ${name}`);
+      }
+    };
     const host: ModuleHost = {
       log: opts.log.child({ module: modName === '' ? 'script' : label }),
       stat: (name) => {
-        if (name.endsWith('*') || (!declared.includes(name) && !prefixes.some((p) => name.startsWith(p)))) {
-          throw new KemiError('KEMI_ERR_ENGINE', `module ${label} uses undeclared statistic ${name}`);
-        }
+        checkDeclared(name);
         return this.stats.counter(label, name);
+      },
+      gauge: (name) => {
+        checkDeclared(name);
+        return this.stats.gauge(label, name);
       },
       myself: opts.myself,
       script: opts.script,

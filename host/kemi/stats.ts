@@ -8,6 +8,8 @@ export interface Counter {
 
 export class Stats {
   private readonly counters = new Map<string, Counter>();
+  /** keys of figures that go up and down (in flight now): gauges in /metrics, never reset */
+  private readonly gauges = new Set<string>();
 
   counter(module: string, name: string): Counter {
     const key = `${module}:${name}`;
@@ -17,6 +19,17 @@ export class Stats {
       this.counters.set(key, c);
     }
     return c;
+  }
+
+  /** A counter that holds a level rather than a count (transactions active, servers connected). */
+  gauge(module: string, name: string): Counter {
+    const c = this.counter(module, name);
+    this.gauges.add(`${module}:${name}`);
+    return c;
+  }
+
+  isGauge(key: string): boolean {
+    return this.gauges.has(key);
   }
 
   get(key: string): number | undefined {

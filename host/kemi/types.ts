@@ -78,6 +78,8 @@ export interface ModuleHost {
   readonly log: Logger;
   /** A counter declared in the module's `stats`. */
   stat(name: string): Counter;
+  /** a declared statistic that holds a level (in flight now) rather than a count: a gauge in /metrics, left alone by reset */
+  gauge(name: string): Counter;
   /** Addresses this server listens on, and configured aliases: what `is_myself` matches. */
   readonly myself: MyselfMatcher;
   /** Resolve a pseudo-variable name ("$ru", "$var(x)") declared by any module. */

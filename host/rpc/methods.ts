@@ -12,7 +12,6 @@ import type { Reloader, ReloadOutcome } from '../reload/reloader.js';
 import type { ScriptRunner } from '../script-runner.js';
 import { PACKAGE_VERSION, VERSION_LINE } from './about.js';
 import { INVALID_PARAMS, RELOAD_FAILED, RpcError, type RpcMethodDef } from './jsonrpc.js';
-import { GAUGE_STATS } from './metrics.js';
 
 /** What the methods may use of the runtime. */
 export interface RpcHost {
@@ -113,7 +112,7 @@ export function rpcMethods(host: RpcHost): Map<string, RpcMethodDef> {
     doc: 'Set statistics to 0 (same names as get_statistics); gauges such as tm:active are left alone',
     run: (p) => {
       for (const key of matching(host.stats, p).keys()) {
-        if (GAUGE_STATS.has(key)) continue;
+        if (host.stats.isGauge(key)) continue;
         const i = key.indexOf(':');
         host.stats.counter(key.slice(0, i), key.slice(i + 1)).value = 0;
       }

@@ -8,12 +8,6 @@ import { LATENCY_BUCKETS, type ScriptVersion } from '../reload/version.js';
 import type { ScriptRunner } from '../script-runner.js';
 import type { Stats } from '../kemi/stats.js';
 
-/** Statistics that go up and down (in flight now), exported as gauges and never reset. */
-export const GAUGE_STATS: ReadonlySet<string> = new Set(['tm:active', 'tm:suspended', 'jsonrpc:servers_connected']);
-
-/** Per-server state made at start-up from the configuration (jsonrpc:server_<host>_<port>_connected). */
-const GAUGE_PATTERN = /^jsonrpc:server_.+_connected$/;
-
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 export interface MetricsSource {
@@ -89,7 +83,7 @@ function moduleStats(w: Writer, stats: Stats): void {
     const i = key.indexOf(':');
     const mod = namePart(key.slice(0, i) === '' ? 'core' : key.slice(0, i));
     const stat = namePart(key.slice(i + 1));
-    const gauge = GAUGE_STATS.has(key) || GAUGE_PATTERN.test(key);
+    const gauge = stats.isGauge(key);
     const name = gauge ? `kemihost_${mod}_${stat}` : `kemihost_${mod}_${stat}_total`;
     w.family(name, gauge ? 'gauge' : 'counter', `statistic ${key} (stats.get_statistics)`);
     w.sample(name, {}, snap[key] ?? 0);

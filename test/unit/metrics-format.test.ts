@@ -28,7 +28,7 @@ function only(samples: readonly Sample[], name: string, labels: Record<string, s
 test('module statistics, script versions and callback histograms render as valid Prometheus text', () => {
   const stats = new Stats();
   stats.counter('core', 'rcv_requests').value = 7;
-  stats.counter('tm', 'active').value = 2;
+  stats.gauge('tm', 'active').value = 2;
   stats.counter('odd-mod', 'a.b').value = 1;
   const runner = new ScriptRunner(pino({ level: 'silent' }), stats);
   const v1 = new ScriptVersion(1, idleEngine(), { path: '/srv/a "quoted"\\path\n.lua', sha256: 'ab'.repeat(32) });
@@ -126,8 +126,8 @@ test('SIP traffic by method and reply class: counted from parsed messages in and
 
 test('jsonrpc connection states are gauges, per server and in all', () => {
   const stats = new Stats();
-  stats.counter('jsonrpc', 'servers_connected').value = 1;
-  stats.counter('jsonrpc', 'server_10.0.0.1_9999_connected').value = 1;
+  stats.gauge('jsonrpc', 'servers_connected').value = 1;
+  stats.gauge('jsonrpc', 'server_10.0.0.1_9999_connected').value = 1;
   stats.counter('jsonrpc', 'requests').value = 3;
   const runner = new ScriptRunner(pino({ level: 'silent' }), stats);
   const { types, samples } = parsePrometheus(renderMetrics({ stats, script: runner, startedAt: new Date() }));

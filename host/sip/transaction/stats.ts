@@ -9,11 +9,14 @@ export const TM_STATS = [
   'rpl_received', 'absorbed', 'retransmissions', 'uac_branches', 'timeouts', 'canceled', 'send_errors',
 ] as const;
 
+/** levels, not counts: transactions and suspended ones in flight now */
+const GAUGES: ReadonlySet<TmStat> = new Set(['active', 'suspended']);
+
 export type TmStat = (typeof TM_STATS)[number];
 export type TmCounters = Readonly<Record<TmStat, Counter>>;
 
 export function tmCounters(stats: Stats): TmCounters {
   const out: Partial<Record<TmStat, Counter>> = {};
-  for (const name of TM_STATS) out[name] = stats.counter('tm', name);
+  for (const name of TM_STATS) out[name] = GAUGES.has(name) ? stats.gauge('tm', name) : stats.counter('tm', name);
   return out as TmCounters;
 }
