@@ -57,8 +57,22 @@ const PLAN_MAX_ENTRIES = 16;
 const PLAN_MAX_ROUTES = 64;
 
 /** One live isolate running the script, and the prelude functions the host calls. */
+/**
+ * The isolated-vm handle objects (Isolate, Context, Reference, Script, ExternalCopy, Callback)
+ * of every disposed engine, kept reachable for the life of the process. When such an object
+ * becomes garbage, isolated-vm frees it from a V8 weak callback that needs its per-thread
+ * environment; at a natural process exit Node's last GC can run after isolated-vm has torn that
+ * environment down, and the process aborts ("IsolateEnvironment::GetCurrent(): Assertion
+ * `environment != nullptr' failed"). Never letting them become garbage avoids that. What stays
+ * is the small host-side wrapper objects, about ten per engine (the isolates themselves and
+ * their heaps are freed by dispose()).
+ */
+const retired: unknown[] = [];
+
 interface Instance {
   readonly isolate: ivm.Isolate;
+  /** every isolated-vm object made for this instance (see `retired`) */
+  readonly handles: unknown[];
   readonly run: ivm.Reference<RunFn>;
   readonly resolve: ivm.Reference<(name: string) => number>;
   readonly where: ivm.Reference<() => string | undefined>;
@@ -213,6 +227,7 @@ export class JsEngine implements ScriptEngine {
   }
 
   dispose(): void {
+    if (this.disposed) return;
     if (this.depth > 0) {
       // Disposing the isolate under the running callback would kill it mid-message.
       this.disposeWhenIdle = true;
@@ -222,7 +237,11 @@ export class JsEngine implements ScriptEngine {
     this.link.engine = null;
     const vm = this.vm;
     this.vm = null;
-    if (vm !== null && !vm.isolate.isDisposed) vm.isolate.dispose();
+    if (vm !== null) {
+      if (!vm.isolate.isDisposed) vm.isolate.dispose();
+      retired.push(...vm.handles);
+    }
+    retired.push(this.dispatchCb, this.consoleCb);
   }
 
   /** The live instance; an isolate lost to the memory limit is rebuilt from the same source. */
@@ -237,6 +256,7 @@ export class JsEngine implements ScriptEngine {
     if (this.depth > 0) return failure('KEMI_ERR_SCRIPT_RUNTIME', 'the script instance was disposed while running', undefined);
     try {
       const fresh = this.build();
+      retired.push(...vm.handles);
       this.vm = fresh;
       this.opts.log.warn({ script: this.path }, 'JS script instance rebuilt after its isolate was disposed');
       return fresh;
@@ -271,21 +291,28 @@ export class JsEngine implements ScriptEngine {
         log.fatal({ error: message }, 'isolated-vm lost control of a script isolate');
       },
     });
+    const handles: unknown[] = [isolate];
     try {
       const context = isolate.createContextSync();
+      const table = new ivm.ExternalCopy(this.table);
+      const tableCopy = table.copyInto();
+      handles.push(context, table, tableCopy);
       const api = context.evalClosureSync(
         PRELUDE_SOURCE,
-        [this.consoleCb, new ivm.ExternalCopy(this.table).copyInto(), this.path, this.dispatchCb],
+        [this.consoleCb, tableCopy, this.path, this.dispatchCb],
         { filename: PRELUDE_FILE, result: { reference: true } },
       );
+      handles.push(api);
       const vm: Instance = {
         isolate,
+        handles,
         run: api.getSync('run', { reference: true }) as ivm.Reference<RunFn>,
         resolve: api.getSync('resolve', { reference: true }) as ivm.Reference<(name: string) => number>,
         where: api.getSync('where', { reference: true }) as ivm.Reference<() => string | undefined>,
         indexes: new Map(),
         suspect: false,
       };
+      handles.push(vm.run, vm.resolve, vm.where);
       api.release();
       let script: ivm.Script;
       try {
@@ -293,11 +320,13 @@ export class JsEngine implements ScriptEngine {
       } catch (e) {
         throw this.locator.loadError(e);
       }
+      handles.push(script);
       this.runTopLevel(script, context);
       script.release();
       return vm;
     } catch (e) {
       if (!isolate.isDisposed) isolate.dispose();
+      retired.push(...handles);
       throw e;
     }
   }
