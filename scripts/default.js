@@ -5,6 +5,7 @@
 //   OPTIONS to this server      -> 200 OK (keepalive / health check)
 //   a request for another host  -> forwarded statelessly to its R-URI
 //   anything else for us        -> 404 Not Found
+//   HTTP GET /health            -> 200 "ok" (ksr_xhttp_event, wired by scripts/default.yaml)
 
 function ksr_request_route() {
   if (KSR.maxfwd.process_maxfwd(10) < 0) {
@@ -34,4 +35,13 @@ function ksr_request_route() {
 
 function ksr_reply_route() {
   KSR.dbg("reply " + KSR.pv.get("$rs") + " " + KSR.pv.get("$rr") + " for " + KSR.pv.get("$ci") + "\n");
+}
+
+// HTTP requests on the xhttp listener (modules.xhttp.event_callback: ksr_xhttp_event)
+function ksr_xhttp_event(evname) {
+  if (KSR.pv.get("$rm") === "GET" && KSR.pv.get("$(hu{url.path})") === "/health") {
+    KSR.xhttp.xhttp_reply(200, "OK", "text/plain", "ok\n");
+    return;
+  }
+  KSR.xhttp.xhttp_reply(404, "Not Found", "text/plain", "not found\n");
 }
