@@ -15,7 +15,7 @@ test('scripts/default.yaml (what npm start runs) is a valid config naming defaul
   assert.deepEqual(cfg.listen, ['udp:127.0.0.1:5060', 'tcp:127.0.0.1:5060']);
   assert.equal(cfg.http.listen, '127.0.0.1:8080');
   assert.equal(cfg.rpc.listen, '127.0.0.1:8081');
-  assert.equal(cfg.modules.xhttp.event_callback, 'ksr_xhttp_event');
+  assert.equal(cfg.modules.xhttp?.event_callback, 'ksr_xhttp_event');
 });
 
 const source = (engine: string): string => readFileSync(fileURLToPath(new URL(`../../scripts/default.${engine}`, import.meta.url)), 'utf8');
