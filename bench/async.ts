@@ -11,11 +11,12 @@
  * and `async_invite_rss_50k_suspended <MiB> MiB` (Lua engine; the idle RSS too, for reference).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { sippStats } from './sipp-stats.js';
 import { freePort, runSipp } from '../test/helpers/sipp.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -96,15 +97,6 @@ async function stop(t: Target): Promise<void> {
 }
 
 interface Step { rate: number; ok: boolean; calls: number; failed: number; retrans: number; cpuUs: number }
-
-/** sipp's last statistics line: successful/failed calls and retransmissions. */
-function sippStats(file: string): { ok: number; failed: number; retrans: number } {
-  const lines = existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n') : [];
-  const head = (lines[0] ?? '').split(';');
-  const last = (lines[lines.length - 1] ?? '').split(';');
-  const col = (name: string): number => Number(last[head.indexOf(name)] ?? NaN);
-  return { ok: col('SuccessfulCall(C)'), failed: col('FailedCall(C)'), retrans: col('Retransmissions(C)') };
-}
 
 async function sipp(t: Target, scenario: string, service: string, calls: number, rate: number): Promise<{ code: number | null; ok: number; failed: number; retrans: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'kh-bench-sipp-'));

@@ -14,13 +14,14 @@
  * rate), and the same at 500 calls/s (`…_at_500`), where nothing queues.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { sippStats } from './sipp-stats.js';
 import { freePort, runSipp } from '../test/helpers/sipp.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -99,14 +100,6 @@ async function stop(t: Target): Promise<void> {
   t.proc.kill('SIGTERM');
   await sleep(300);
   if (t.proc.exitCode === null) t.proc.kill('SIGKILL');
-}
-
-function sippStats(file: string): { ok: number; failed: number; retrans: number } {
-  const lines = existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n') : [];
-  const head = (lines[0] ?? '').split(';');
-  const last = (lines[lines.length - 1] ?? '').split(';');
-  const col = (name: string): number => Number(last[head.indexOf(name)] ?? NaN);
-  return { ok: col('SuccessfulCall(C)'), failed: col('FailedCall(C)'), retrans: col('Retransmissions(C)') };
 }
 
 async function step(t: Target, rate: number): Promise<{ ok: boolean; calls: number; failed: number; retrans: number; seconds: number }> {

@@ -14,13 +14,14 @@
  * `jsonrpc_rtt_p99_<engine> <us> us` (at that rate), and the same round trip at 1000 calls/s.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { NetstringServer } from '../test/helpers/netstring-server.js';
 import { freePort, runSipp } from '../test/helpers/sipp.js';
+import { sippStats } from './sipp-stats.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SCENARIO = join(ROOT, 'test/fixtures/sipp/async-invite-uac.xml');
@@ -90,14 +91,6 @@ async function stop(t: Target): Promise<void> {
   t.proc.kill('SIGTERM');
   await sleep(300);
   if (t.proc.exitCode === null) t.proc.kill('SIGKILL');
-}
-
-function sippStats(file: string): { ok: number; failed: number } {
-  const lines = existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n') : [];
-  const head = (lines[0] ?? '').split(';');
-  const last = (lines[lines.length - 1] ?? '').split(';');
-  const col = (name: string): number => Number(last[head.indexOf(name)] ?? NaN);
-  return { ok: col('SuccessfulCall(C)'), failed: col('FailedCall(C)') };
 }
 
 async function sipp(t: Target, calls: number, rate: number): Promise<{ code: number | null; ok: number; failed: number; seconds: number }> {
