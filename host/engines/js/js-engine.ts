@@ -68,6 +68,17 @@ const PLAN_MAX_ROUTES = 64;
  * their heaps are freed by dispose()).
  */
 const retired: unknown[] = [];
+/**
+ * Past this many, the oldest half is let go: a script that runs out of memory on every message
+ * (its isolate rebuilt each time) must not grow the list for ever. Objects dropped long before
+ * the process ends are collected by an ordinary GC, which is safe; only exit-time is not.
+ */
+const RETIRED_MAX = 20_000;
+
+function retire(handles: readonly unknown[]): void {
+  retired.push(...handles);
+  if (retired.length > RETIRED_MAX) retired.splice(0, RETIRED_MAX / 2);
+}
 
 interface Instance {
   readonly isolate: ivm.Isolate;
@@ -239,9 +250,9 @@ export class JsEngine implements ScriptEngine {
     this.vm = null;
     if (vm !== null) {
       if (!vm.isolate.isDisposed) vm.isolate.dispose();
-      retired.push(...vm.handles);
+      retire(vm.handles);
     }
-    retired.push(this.dispatchCb, this.consoleCb);
+    retire([this.dispatchCb, this.consoleCb]);
   }
 
   /** The live instance; an isolate lost to the memory limit is rebuilt from the same source. */
@@ -256,7 +267,7 @@ export class JsEngine implements ScriptEngine {
     if (this.depth > 0) return failure('KEMI_ERR_SCRIPT_RUNTIME', 'the script instance was disposed while running', undefined);
     try {
       const fresh = this.build();
-      retired.push(...vm.handles);
+      retire(vm.handles);
       this.vm = fresh;
       this.opts.log.warn({ script: this.path }, 'JS script instance rebuilt after its isolate was disposed');
       return fresh;
@@ -326,7 +337,7 @@ export class JsEngine implements ScriptEngine {
       return vm;
     } catch (e) {
       if (!isolate.isDisposed) isolate.dispose();
-      retired.push(...handles);
+      retire(handles);
       throw e;
     }
   }
