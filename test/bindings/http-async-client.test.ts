@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { after } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runHttpCases, until, type HttpCase } from '../helpers/http-async-cases.js';
+import { runHttpCases, type HttpCase } from '../helpers/http-async-cases.js';
+import { until } from '../helpers/until.js';
 import { PASS, startHttpPeers, USER } from '../helpers/http-peers.js';
 
 const peers = await startHttpPeers();

@@ -8,7 +8,8 @@ import net from 'node:net';
 import { describe, test } from 'node:test';
 import { Context } from '../../host/kemi/context.js';
 import { httpRequest } from '../helpers/http-client.js';
-import { NetstringServer, until } from '../helpers/netstring-server.js';
+import { NetstringServer } from '../helpers/netstring-server.js';
+import { until } from '../helpers/until.js';
 import { ENGINES, startServer } from '../helpers/runtime.js';
 
 for (const engine of ENGINES) {

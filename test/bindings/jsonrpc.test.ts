@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { SipMessage } from '../../host/sip/message.js';
-import { NetstringServer, until, type Handler } from '../helpers/netstring-server.js';
+import { NetstringServer, type Handler } from '../helpers/netstring-server.js';
+import { until } from '../helpers/until.js';
 import { ENGINES, routeScript, startServer, type EngineName, type TestServer } from '../helpers/runtime.js';
 import { UdpPeer } from '../helpers/sip-client.js';
 

@@ -16,7 +16,7 @@ import { rpc, rpcResult } from '../helpers/rpc.js';
 import { ENGINES, type EngineName } from '../helpers/runtime.js';
 import { UdpPeer } from '../helpers/sip-client.js';
 import { freePort } from '../helpers/sipp.js';
-import { until } from '../helpers/test-async-module.js';
+import { until } from '../helpers/until.js';
 
 /** Version n answers every request "200 OK v<n>". */
 function script(engine: EngineName, n: number): string {

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { NetstringServer, until } from '../helpers/netstring-server.js';
+import { NetstringServer } from '../helpers/netstring-server.js';
+import { until } from '../helpers/until.js';
 import { ENGINES, startServer, type EngineName, type TestServer } from '../helpers/runtime.js';
 import { freePort, runSipp, SIPP_FIXTURES } from '../helpers/sipp.js';
 

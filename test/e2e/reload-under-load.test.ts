@@ -13,7 +13,7 @@ import { describe, test } from 'node:test';
 import { rpcResult } from '../helpers/rpc.js';
 import { ENGINES, startServer, type EngineName } from '../helpers/runtime.js';
 import { freePort, runSipp, SIPP_FIXTURES } from '../helpers/sipp.js';
-import { until } from '../helpers/test-async-module.js';
+import { until } from '../helpers/until.js';
 
 const INVITES = 150;
 const INVITE_RATE = 50;

@@ -12,7 +12,7 @@ import { runInNewContext } from 'node:vm';
 import { rpc, rpcResult } from '../helpers/rpc.js';
 import { ENGINES, startServer, type EngineName, type TestServer } from '../helpers/runtime.js';
 import { UdpPeer } from '../helpers/sip-client.js';
-import { until } from '../helpers/test-async-module.js';
+import { until } from '../helpers/until.js';
 
 /** Version n answers "OK v<n> g=<script global> s=<$shv> h=<htable>" to every request. */
 function script(engine: EngineName, n: number): string {

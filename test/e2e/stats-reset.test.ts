@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NetstringServer, until } from '../helpers/netstring-server.js';
+import { NetstringServer } from '../helpers/netstring-server.js';
+import { until } from '../helpers/until.js';
 import { rpcResult } from '../helpers/rpc.js';
 import { startServer } from '../helpers/runtime.js';
 import { UdpPeer } from '../helpers/sip-client.js';

@@ -8,7 +8,8 @@ import http from 'node:http';
 import { describe, test } from 'node:test';
 import { httpRequest } from '../helpers/http-client.js';
 import { ENGINES, type EngineName } from '../helpers/runtime.js';
-import { testAsyncModule, until } from '../helpers/test-async-module.js';
+import { testAsyncModule } from '../helpers/test-async-module.js';
+import { until } from '../helpers/until.js';
 import { runXhttpCases, startXhttp, xhttpScript, type XhttpCase } from '../helpers/xhttp-cases.js';
 
 const { module: testasync, record } = testAsyncModule();

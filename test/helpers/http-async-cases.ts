@@ -12,7 +12,6 @@
  * count how many times the route ran.
  */
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import type { SipMessage } from '../../host/sip/message.js';
 import { assertReply, type BindingExpect } from './binding-cases.js';
@@ -101,11 +100,3 @@ export function runHttpCases(title: string, peers: () => HttpPeers, cases: reado
   }
 }
 
-/** Wait until `f` holds (or fail after ms). */
-export async function until(f: () => boolean, ms = 2000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}

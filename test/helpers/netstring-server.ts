@@ -133,11 +133,3 @@ export class NetstringServer {
   }
 }
 
-/** Poll until `cond` holds (a connection made, a stat reached); rejects after timeoutMs. */
-export async function until(cond: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

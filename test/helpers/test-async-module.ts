@@ -36,11 +36,3 @@ export function testAsyncModule(): { module: AnyModuleDef; record: AsyncRecord }
   return { module, record };
 }
 
-/** Resolve once cond() holds; reject after timeoutMs. */
-export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`condition not met within ${String(timeoutMs)} ms`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

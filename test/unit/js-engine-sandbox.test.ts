@@ -4,21 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import ivm from 'isolated-vm';
 import { CALL_OK } from '../../host/engines/engine.js';
 import { isKemiError, KemiError } from '../../host/errors.js';
-import { failureOf, harness, type Harness } from '../fixtures/js/js-harness.js';
+import { failureOf, harnessPerTest } from '../fixtures/js/js-harness.js';
 
-let h: Harness | null = null;
-function load(source: string, opts?: Parameters<typeof harness>[1]): Harness {
-  h = harness(source, opts);
-  return h;
-}
-afterEach(() => {
-  h?.dispose();
-  h = null;
-});
+const load = harnessPerTest();
 
 function loadError(source: string, path: string): KemiError {
   try {

@@ -4,20 +4,12 @@
  * errors with their location, nested callbacks, console.
  */
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { CALL_DROP, CALL_EXIT, CALL_OK } from '../../host/engines/engine.js';
 import { Context } from '../../host/kemi/context.js';
-import { failureOf, harness, SRC, type Harness } from '../fixtures/js/js-harness.js';
+import { failureOf, harnessPerTest, SRC } from '../fixtures/js/js-harness.js';
 
-let h: Harness | null = null;
-function load(source: string, opts?: Parameters<typeof harness>[1]): Harness {
-  h = harness(source, opts);
-  return h;
-}
-afterEach(() => {
-  h?.dispose();
-  h = null;
-});
+const load = harnessPerTest();
 
 describe('JsEngine: KSR calls', () => {
   it('maps every KEMI return type to its JS type', () => {

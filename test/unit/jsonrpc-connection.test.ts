@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Connection, type ConnectionEvents, type ConnectionSettings, type Outcome } from '../../host/jsonrpc/connection.js';
-import { NetstringServer, until } from '../helpers/netstring-server.js';
+import { NetstringServer } from '../helpers/netstring-server.js';
+import { until } from '../helpers/until.js';
 
 const BASE: ConnectionSettings = {
   maxConnAttempts: -1,
