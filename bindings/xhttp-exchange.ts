@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { Context, type Suspender } from '../host/kemi/context.js';
 import type { Counter } from '../host/kemi/stats.js';
 import type { ScriptHandle } from '../host/kemi/types.js';
+import { readBody } from '../host/http/read-body.js';
 import { LogLimiter } from '../host/log-limiter.js';
 
 export interface XhttpOptions {
@@ -35,7 +36,6 @@ export interface XhttpCounters {
 
 type RunResult = ReturnType<ScriptHandle['run']>;
 
-const EMPTY = Buffer.alloc(0);
 /** What the event callback gets as its one argument, as in Kamailio. */
 const EVENT_NAME = 'xhttp:request';
 /** Statuses whose replies carry no body and no Content-Length (RFC 9110 §6.4.1, §8.6). */
@@ -80,37 +80,7 @@ export class XhttpServer {
   }
 
   private readBody(req: IncomingMessage, res: ServerResponse): void {
-    const max = this.opts.maxBodyBytes;
-    const declared = req.headers['content-length'];
-    if (declared === undefined && req.headers['transfer-encoding'] === undefined) {
-      this.dispatch(req, res, EMPTY);
-      return;
-    }
-    if (declared !== undefined && Number(declared) > max) {
-      this.refuseTooLarge(res);
-      return;
-    }
-    // Chunked bodies announce no size: count while reading, stop keeping data past the cap.
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (chunk: Buffer) => {
-      if (over) return;
-      size += chunk.length;
-      if (size > max) {
-        over = true;
-        chunks.length = 0;
-        this.refuseTooLarge(res);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (!over) this.dispatch(req, res, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
-    });
-    // A client gone mid-body has no one to answer; node closes the socket. The listener keeps
-    // the 'aborted' error from being thrown as unhandled.
-    req.on('error', () => undefined);
+    readBody(req, this.opts.maxBodyBytes, (body) => { this.dispatch(req, res, body); }, () => { this.refuseTooLarge(res); });
   }
 
   private refuseTooLarge(res: ServerResponse): void {

@@ -8,6 +8,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { KemiError } from '../errors.js';
+import { readBody } from '../http/read-body.js';
 import { HttpListener, splitHostPort } from '../http/server.js';
 import { handleJsonRpc, type RpcMethodDef } from './jsonrpc.js';
 import { isLoopback } from './loopback.js';
@@ -116,28 +117,8 @@ export class RpcServer {
   private readBody(req: IncomingMessage, res: ServerResponse): void {
     const max = this.opts.maxBodyBytes;
     const tooLarge = (): void => { plain(res, 413, `Payload Too Large (rpc.max_body_bytes: ${String(max)})`, { Connection: 'close' }); };
-    if (Number(req.headers['content-length'] ?? 0) > max) {
-      tooLarge();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (c: Buffer) => {
-      if (over) return;
-      size += c.length;
-      if (size > max) {
-        over = true;
-        chunks.length = 0;
-        tooLarge();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('error', () => undefined);
-    req.on('end', () => {
-      if (over) return;
-      handleJsonRpc(Buffer.concat(chunks, size).toString('utf8'), this.methods).then(
+    readBody(req, max, (body) => {
+      handleJsonRpc(body.toString('utf8'), this.methods).then(
         (out) => {
           if (out === null) {
             res.writeHead(204);
@@ -152,6 +133,6 @@ export class RpcServer {
           plain(res, 500, 'Internal Server Error');
         },
       );
-    });
+    }, tooLarge);
   }
 }
