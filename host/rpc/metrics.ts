@@ -6,6 +6,7 @@
  */
 import { LATENCY_BUCKETS, type ScriptVersion } from '../reload/version.js';
 import type { ScriptRunner } from '../script-runner.js';
+import { trafficKey } from '../sip/traffic.js';
 import type { Stats } from '../kemi/stats.js';
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -53,33 +54,28 @@ class Writer {
   }
 }
 
-/** core:rcv_requests_invite, core:snt_replies_2xx … (host/sip/traffic.ts): one labelled family each way */
-const TRAFFIC = /^core:(rcv|snt)_(requests|replies)_([a-z0-9]+)$/;
-
+/** The counters of host/sip/traffic.ts, as two labelled families instead of one family each. */
 function traffic(w: Writer, snap: Record<string, number>): void {
   const requests = 'kemihost_sip_requests_total';
   const replies = 'kemihost_sip_replies_total';
-  const rows: { family: string; labels: Record<string, string>; value: number }[] = [];
-  for (const key of Object.keys(snap).sort()) {
-    const m = TRAFFIC.exec(key);
-    if (m === null) continue;
-    const [, dir = '', kind = '', what = ''] = m;
-    const direction = dir === 'rcv' ? 'in' : 'out';
-    rows.push(kind === 'requests'
-      ? { family: requests, labels: { direction, method: what.toUpperCase() }, value: snap[key] ?? 0 }
-      : { family: replies, labels: { direction, class: what }, value: snap[key] ?? 0 });
-  }
+  const keys = Object.keys(snap).sort();
   w.family(requests, 'counter', 'SIP requests received (in) and sent (out) by method, retransmissions included (core:rcv_requests_<method>, core:snt_requests_<method>)');
-  for (const r of rows) if (r.family === requests) w.sample(requests, r.labels, r.value);
+  for (const key of keys) {
+    const t = trafficKey(key);
+    if (t?.kind === 'requests') w.sample(requests, { direction: t.direction, method: t.what }, snap[key] ?? 0);
+  }
   w.family(replies, 'counter', 'SIP replies received (in) and sent (out) by class, retransmissions included (core:rcv_replies_<N>xx, core:snt_replies_<N>xx)');
-  for (const r of rows) if (r.family === replies) w.sample(replies, r.labels, r.value);
+  for (const key of keys) {
+    const t = trafficKey(key);
+    if (t?.kind === 'replies') w.sample(replies, { direction: t.direction, class: t.what }, snap[key] ?? 0);
+  }
 }
 
 function moduleStats(w: Writer, stats: Stats): void {
   const snap = stats.snapshot('all');
   traffic(w, snap);
   for (const key of Object.keys(snap).sort()) {
-    if (TRAFFIC.test(key)) continue;
+    if (trafficKey(key) !== null) continue;
     const i = key.indexOf(':');
     const mod = namePart(key.slice(0, i) === '' ? 'core' : key.slice(0, i));
     const stat = namePart(key.slice(i + 1));

@@ -41,6 +41,27 @@ function countReply(d: Direction, status: number): void {
   if (c !== undefined) c.value++;
 }
 
+/** What a statistic of this file counts, from its key; null for any other statistic. */
+export interface TrafficKey {
+  readonly direction: 'in' | 'out';
+  readonly kind: 'requests' | 'replies';
+  /** the method in upper case ("INVITE", "OTHER"), or the reply class ("2xx", "other") */
+  readonly what: string;
+}
+
+const KEY = /^core:(rcv|snt)_(requests|replies)_([a-z0-9]+)$/;
+
+export function trafficKey(key: string): TrafficKey | null {
+  const m = KEY.exec(key);
+  if (m === null) return null;
+  const [, dir, kind, what = ''] = m;
+  return {
+    direction: dir === 'rcv' ? 'in' : 'out',
+    kind: kind === 'requests' ? 'requests' : 'replies',
+    what: kind === 'requests' ? what.toUpperCase() : what,
+  };
+}
+
 export class SipTraffic {
   private readonly rcv: Direction;
   private readonly snt: Direction;
