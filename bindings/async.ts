@@ -12,7 +12,7 @@
  */
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { Context } from '../host/kemi/context.js';
+import { Context, holdMessage } from '../host/kemi/context.js';
 import type { Counter } from '../host/kemi/stats.js';
 import { defineModule, fn, type ScriptHandle, type Xval } from '../host/kemi/types.js';
 import { LogLimiter } from '../host/log-limiter.js';
@@ -76,10 +76,8 @@ function complain(s: AsyncState, text: string, fields: Record<string, unknown> =
 function suspendFor(s: AsyncState, ctx: Context, fname: string, route: string, ms: number, gname: string | null): number {
   if (s.closed) return -1;
   if (!s.script.has(route)) return complain(s, `${fname}: the script defines no function named "${route}"`, { route });
-  const sus = ctx.suspender;
-  if (sus === null) return complain(s, `${fname}: only a SIP request or an xhttp request can be suspended`);
-  if (ctx.suspended) return complain(s, `${fname}: the message is already suspended`);
-  if (!sus.suspend(ctx)) return complain(s, `${fname}: the message cannot be suspended (an ACK, a reply, or already answered)`);
+  const sus = holdMessage(ctx);
+  if (typeof sus === 'string') return complain(s, `${fname}: ${sus}`);
   s.c.suspended.value++;
   const timer: NodeJS.Timeout = setTimeout(() => {
     s.timers.delete(timer);

@@ -10,7 +10,7 @@
  */
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Context, Suspender } from '../host/kemi/context.js';
+import { holdMessage, type Context, type Suspender } from '../host/kemi/context.js';
 import type { ResolvedPv } from '../host/kemi/pv.js';
 import type { Counter } from '../host/kemi/stats.js';
 import { defineModule, fn, type ModuleHost, type ScriptHandle } from '../host/kemi/types.js';
@@ -165,10 +165,8 @@ function request(s: JsonRpcState, ctx: Context, fname: string, method: string, p
   const pv = s.host.pvs.resolve(resultVar);
   if (pv?.set === undefined) return refuse(s, `${fname}: "${resultVar}" is not a writable pseudo-variable`, { pv: resultVar });
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) return refuse(s, `${fname}: the timeout must be 1..${String(MAX_TIMEOUT_MS)} ms`, { timeoutMs });
-  const sus = ctx.suspender;
-  if (sus === null) return refuse(s, `${fname}: only a SIP request or an xhttp request can be suspended`);
-  if (ctx.suspended) return refuse(s, `${fname}: the message is already suspended`);
-  if (!sus.suspend(ctx)) return refuse(s, `${fname}: the message cannot be suspended (an ACK, a reply, or already answered)`);
+  const sus = holdMessage(ctx);
+  if (typeof sus === 'string') return refuse(s, `${fname}: ${sus}`);
   s.c.requests.value++;
   const call: Call = { ctx, sus, method, returnRoute, errorRoute, pv };
   const done = (o: Outcome): void => { complete(s, call, o); };

@@ -59,6 +59,19 @@ export interface Suspender {
 }
 
 /**
+ * Hold ctx's message for async work: its Suspender, ready for the later `resume`, or why it
+ * cannot be held (for the caller's log line and -1). Every binding that suspends goes through
+ * here, so they all refuse the same cases with the same words.
+ */
+export function holdMessage(ctx: Context): Suspender | string {
+  const sus = ctx.suspender;
+  if (sus === null) return 'only a SIP request or an xhttp request can be suspended';
+  if (ctx.suspended) return 'the message is already suspended';
+  if (!sus.suspend(ctx)) return 'the message cannot be suspended (an ACK, a reply, or already answered)';
+  return sus;
+}
+
+/**
  * The script version a suspended message belongs to. The ScriptRunner sets `ctx.version` when a
  * callback returns with the message suspended, and runs every later callback of that message
  * (the resume route) on the same version, so a reload cannot break a call in flight. Owners do
