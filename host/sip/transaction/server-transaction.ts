@@ -381,13 +381,7 @@ export class ServerTransaction implements Suspender {
     if (this.isInvite && code >= 600) this.cancelPending();
     const bf = this.settings?.branchFailure ?? null;
     if (bf !== null) {
-      this.pvCode = code;
-      this.pvReason = ct.finalReason;
-      this.branchIdx = ct.index;
-      this.run(bf);
-      this.branchIdx = 0;
-      this.pvCode = 0;
-      this.pvReason = null;
+      this.runForBranch(bf, ct.index, code, ct.finalReason);
     }
     // the branch-failure route may have answered (t_reply) or relayed again
     if (!this.waiting() || this.hasPending() || this.suspended) return;
@@ -556,13 +550,7 @@ export class ServerTransaction implements Suspender {
     const name = this.settings?.onReply ?? null;
     if (name === null) return coreEdits;
     const scope = new RouteScope(this.ctx, msg);
-    this.branchIdx = ct.index;
-    this.pvCode = msg.status;
-    this.pvReason = msg.reason;
-    this.run(name);
-    this.branchIdx = 0;
-    this.pvCode = 0;
-    this.pvReason = null;
+    this.runForBranch(name, ct.index, msg.status, msg.reason);
     const dropped = scope.droppedInScope;
     const added = scope.added();
     scope.leave();
@@ -571,6 +559,17 @@ export class ServerTransaction implements Suspender {
 
   private run(name: string, arg?: string): CallResult {
     return this.layer.host.script.run(name, this.ctx, arg);
+  }
+
+  /** A route about one branch's reply: $T_branch_idx, $T_reply_code and $T_reply_reason set while it runs. */
+  private runForBranch(name: string, branch: number, code: number, reason: string | null): void {
+    this.branchIdx = branch;
+    this.pvCode = code;
+    this.pvReason = reason;
+    this.run(name);
+    this.branchIdx = 0;
+    this.pvCode = 0;
+    this.pvReason = null;
   }
 
   /** Still without a final reply (a method, so a check after a script callback is not narrowed away). */
