@@ -34,7 +34,7 @@ const CPU_MS = Number(process.env.CPU_MS ?? 1000);
 
 const SRC: Source = { proto: 'udp', ip: '198.51.100.7', port: 5062, localIp: '127.0.0.1', localPort: 5060 };
 const OPTIONS = Buffer.from(readFileSync(`${ROOT}bench/fixtures/options.txt`, 'latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
-const SIP: SipActions = { sendReply: () => true, forward: () => false, toTag: () => 'bench-tag' };
+const SIP: SipActions = { sendReply: () => true, canReply: () => true, forward: () => false, toTag: () => 'bench-tag' };
 
 /** Extra callbacks beside the benchmark route: the floor and the cost of crossings. */
 const JS_EXTRA = `

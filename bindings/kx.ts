@@ -79,11 +79,19 @@ function body(ctx: Context): string | null {
   return msg === null || msg.body.length === 0 ? null : msg.bodyText;
 }
 
+/**
+ * Every getter here only reads the message, its source and the R-URI the script may rewrite:
+ * a read (KemiFunctionDef.read), which the JS engine can answer without crossing. Not a clock.
+ */
+function asReads(functions: Record<string, KemiFunctionDef>, volatile: readonly string[]): Record<string, KemiFunctionDef> {
+  return Object.fromEntries(Object.entries(functions).map(([name, f]) => [name, volatile.includes(name) ? f : { ...f, read: true as const }]));
+}
+
 /** KSR.kx: cheap getters of message attributes (Kamailio's kemix module). */
 export default defineModule({
   name: 'kx',
   doc: 'Getters of message attributes (Kamailio kemix): R-URI, From/To, source, body, status.',
-  functions: {
+  functions: asReads({
     get_ruri: fn([], 'xval', (_s, ctx) => (ctx.msg?.isRequest === true ? ctx.ruri : null),
       'The current Request-URI (as rewritten by the script, else as received); null for a reply.'),
     get_ouri: fn([], 'xval', (_s, ctx) => (ctx.msg?.isRequest === true ? ctx.msg.ruri : null),
@@ -140,5 +148,5 @@ export default defineModule({
     get_msgtype: fn([], 'int', (_s, ctx) => (ctx.msg === null ? -1 : ctx.msg.isRequest ? 1 : 2),
       'The message type: 1 request, 2 reply; -1 without a message.'),
     get_timestamp: fn([], 'int', () => Math.floor(Date.now() / 1000), 'The current Unix time in seconds.'),
-  },
+  }, ['get_timestamp']),
 });

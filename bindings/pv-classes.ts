@@ -10,9 +10,9 @@ import { setUriHost, setUriPort, setUriUser } from '../host/sip/uri-edit.js';
 
 type Pv = PvDef;
 
-/** A read-only PV; `stable` unless it changes while a message is processed (time, say). */
-function ro(get: (ctx: Context, param: string) => Xval, doc: string, param = false, stable = true): Pv {
-  return { get: (_s, ctx, p) => get(ctx, p), doc, param, stable };
+/** A read-only PV: `stable` (derived from the message), or `volatile` (a clock). */
+function ro(get: (ctx: Context, param: string) => Xval, doc: string, param = false, kind: 'stable' | 'volatile' = 'stable'): Pv {
+  return { get: (_s, ctx, p) => get(ctx, p), doc, param, stable: kind === 'stable', volatile: kind === 'volatile' };
 }
 
 function ruriParsed(ctx: Context): SipUri | null {
@@ -162,7 +162,7 @@ export const messagePvs: Record<string, Pv> = {
   bs: ro((ctx) => ctx.msg?.contentLength ?? ctx.http?.body.length ?? null, 'body size in bytes'),
   ml: ro((ctx) => ctx.msg?.raw.length ?? null, 'message length (null for an xhttp request)'),
   mb: ro((ctx) => (ctx.msg === null ? null : ctx.msg.raw.toString('utf8')), 'the whole message as received (null for an xhttp request)'),
-  Ts: ro(() => Math.floor(Date.now() / 1000), 'current Unix time, seconds', false, false),
-  TV: ro((_ctx, p) => timeOfDay(p), 'time of day: s, u (µs part), sn, un, Sn ("s.us")', true, false),
+  Ts: ro(() => Math.floor(Date.now() / 1000), 'current Unix time, seconds', false, 'volatile'),
+  TV: ro((_ctx, p) => timeOfDay(p), 'time of day: s, u (µs part), sn, un, Sn ("s.us")', true, 'volatile'),
 };
 

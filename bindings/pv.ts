@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ResolvedPv } from '../host/kemi/pv.js';
-import { defineModule, fn, type Xval } from '../host/kemi/types.js';
+import { defineModule, fn, readFn, type Xval } from '../host/kemi/types.js';
 import type { Context } from '../host/kemi/context.js';
 import { messagePvs } from './pv-classes.js';
 
@@ -32,6 +32,17 @@ function stablePv(s: PvState, args: readonly unknown[]): boolean {
   return typeof name === 'string' && s.resolve(name)?.stable === true;
 }
 
+/**
+ * Any other PV the registry knows is a read (KemiFunctionDef.read): the same until a KSR call
+ * changes something; a clock is not.
+ */
+function readPv(s: PvState, args: readonly unknown[]): boolean {
+  const name = args[0];
+  if (typeof name !== 'string') return false;
+  const pv = s.resolve(name);
+  return pv !== null && !pv.volatile;
+}
+
 function set(s: PvState, ctx: Context, name: string, value: Xval): number {
   const pv = lookup(s, name);
   if (pv === null) return -1;
@@ -49,15 +60,15 @@ export default defineModule({
   doc: 'Get, set and test pseudo-variables.',
   init: (host): PvState => ({ log: host.log, resolve: (n) => host.pvs.resolve(n), shv: new Map(), unknown: new Set() }),
   functions: {
-    get: fn(['str'], 'xval', (s: PvState, ctx, name) => get(s, ctx, name), 'The value of a pseudo-variable (string or integer), or null.', stablePv),
-    gete: fn(['str'], 'xval', (s: PvState, ctx, name) => get(s, ctx, name) ?? '', 'The value, or "" when it is $null.', stablePv),
-    getvn: fn(['str', 'int'], 'xval', (s: PvState, ctx, name, vn) => get(s, ctx, name) ?? vn, 'The value, or the given integer when it is $null.', stablePv),
-    getvs: fn(['str', 'str'], 'xval', (s: PvState, ctx, name, vs) => get(s, ctx, name) ?? vs, 'The value, or the given string when it is $null.', stablePv),
-    getw: fn(['str'], 'xval', (s: PvState, ctx, name) => get(s, ctx, name) ?? '<<null>>', 'The value, or "<<null>>" when it is $null.', stablePv),
+    get: readFn(fn(['str'], 'xval', (s: PvState, ctx, name) => get(s, ctx, name), 'The value of a pseudo-variable (string or integer), or null.', stablePv), readPv),
+    gete: readFn(fn(['str'], 'xval', (s: PvState, ctx, name) => get(s, ctx, name) ?? '', 'The value, or "" when it is $null.', stablePv), readPv),
+    getvn: readFn(fn(['str', 'int'], 'xval', (s: PvState, ctx, name, vn) => get(s, ctx, name) ?? vn, 'The value, or the given integer when it is $null.', stablePv), readPv),
+    getvs: readFn(fn(['str', 'str'], 'xval', (s: PvState, ctx, name, vs) => get(s, ctx, name) ?? vs, 'The value, or the given string when it is $null.', stablePv), readPv),
+    getw: readFn(fn(['str'], 'xval', (s: PvState, ctx, name) => get(s, ctx, name) ?? '<<null>>', 'The value, or "<<null>>" when it is $null.', stablePv), readPv),
     sets: fn(['str', 'str'], 'none', (s: PvState, ctx, name, v) => { set(s, ctx, name, v); }, 'Set a pseudo-variable to a string.'),
     seti: fn(['str', 'int'], 'none', (s: PvState, ctx, name, v) => { set(s, ctx, name, v); }, 'Set a pseudo-variable to an integer.'),
     unset: fn(['str'], 'none', (s: PvState, ctx, name) => { set(s, ctx, name, null); }, 'Set a pseudo-variable to $null.'),
-    is_null: fn(['str'], 'bool', (s: PvState, ctx, name) => get(s, ctx, name) === null, 'true when the pseudo-variable is $null.', stablePv),
+    is_null: readFn(fn(['str'], 'bool', (s: PvState, ctx, name) => get(s, ctx, name) === null, 'true when the pseudo-variable is $null.', stablePv), readPv),
   },
   pvs: {
     ...messagePvs,

@@ -1,4 +1,4 @@
-import { defineModule, fn } from '../host/kemi/types.js';
+import { deferrable, defineModule, fn } from '../host/kemi/types.js';
 import type { Context } from '../host/kemi/context.js';
 import { transactionOf } from '../host/sip/transaction/transaction-layer.js';
 
@@ -10,6 +10,17 @@ function reply(ctx: Context, code: number, reason: string): number {
   return sip.sendReply(ctx, code, reason) ? 1 : -1;
 }
 
+/**
+ * What reply() will return, without sending (KemiFunctionDef.predict): it depends only on the
+ * code and on the request and its way back, which stay as they are while a callback runs.
+ */
+function predictReply(ctx: Context, code: number): number {
+  if (code < 100 || code > 699) return -1;
+  const sip = ctx.sip;
+  if (sip === null || ctx.msg === null || !ctx.msg.isRequest) return -1;
+  return sip.canReply(ctx) ? 1 : -1;
+}
+
 /** KSR.sl: stateless replies (Kamailio's sl module). */
 export default defineModule({
   name: 'sl',
@@ -17,12 +28,14 @@ export default defineModule({
   stats: ['sent_replies', 'failures'],
   init: (host) => ({ sent: host.stat('sent_replies'), failures: host.stat('failures') }),
   functions: {
-    sl_send_reply: fn(['int', 'str'], 'int', (s: SlState, ctx, code, reason) => count(s, reply(ctx, code, reason)),
+    sl_send_reply: deferrable(fn(['int', 'str'], 'int', (s: SlState, ctx, code, reason) => count(s, reply(ctx, code, reason)),
       'Send a stateless reply with this code and reason; 1 sent, -1 failed.'),
+    (_s, ctx, args) => predictReply(ctx, Number(args[0]))),
     send_reply: fn(['int', 'str'], 'int', (s: SlState, ctx, code, reason) => count(s, sendReply(ctx, code, reason)),
       'Send a reply with this code and reason: statefully (t_reply) when the request has a transaction, else statelessly; 1 sent, -1 failed.'),
-    sl_reply_error: fn([], 'int', (s: SlState, ctx) => count(s, reply(ctx, 500, 'Server Internal Error')),
+    sl_reply_error: deferrable(fn([], 'int', (s: SlState, ctx) => count(s, reply(ctx, 500, 'Server Internal Error')),
       'Reply 500 Server Internal Error; 1 sent, -1 failed.'),
+    (_s, ctx) => predictReply(ctx, 500)),
     get_reply_totag: fn([], 'xval', (_s, ctx) => (ctx.sip === null || ctx.msg === null ? null : ctx.sip.toTag(ctx)),
       'The To-tag this server puts in its replies to the current request.'),
   },

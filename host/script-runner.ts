@@ -48,6 +48,8 @@ export class ScriptRunner implements ScriptHandle, PinOwner {
     this.memoryLimit = stats.counter('script', 'memory_limit');
     this.disposedVersions = stats.counter('script', 'disposed_versions');
     this.collectedPins = stats.counter('script', 'collected_pins');
+    // counted by the JS engine (a binding's wrong `predict`); listed from the start for both engines
+    stats.counter('script', 'deferred_mismatch');
   }
 
   /** The version new messages run on. */

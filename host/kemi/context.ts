@@ -33,6 +33,11 @@ export interface HeaderEdits {
 export interface SipActions {
   /** Send a stateless reply for the request in ctx. false when it could not be sent. */
   sendReply(ctx: Context, code: number, reason: string): boolean;
+  /**
+   * Whether sendReply would send, without sending: true for a request (not an ACK) whose
+   * way back is open. Fixed while a callback runs (what sl's deferrable replies rest on).
+   */
+  canReply(ctx: Context): boolean;
   /** Forward the request statelessly to `uri` (or $du / $ru when null). */
   forward(ctx: Context, uri: string | null): boolean;
   /** The To-tag this server puts in its replies to the request in ctx. */

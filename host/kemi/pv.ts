@@ -14,6 +14,8 @@ export interface ResolvedPv {
   readonly set: ((ctx: Context, value: Xval) => void) | undefined;
   /** the value never changes for a given Context (see PvDef.stable) */
   readonly stable: boolean;
+  /** two reads may differ with nothing done in between (see PvDef.volatile) */
+  readonly volatile: boolean;
 }
 
 interface PvClass {
@@ -89,7 +91,8 @@ export class PvRegistry {
     const set = def.set;
     return {
       name: spec,
-      stable: def.stable === true && set === undefined,
+      stable: def.stable === true && set === undefined && def.volatile !== true,
+      volatile: def.volatile === true,
       get: (ctx) => def.get(state, ctx, param),
       set: set === undefined ? undefined : (ctx, value) => { set(state, ctx, param, value); },
     };

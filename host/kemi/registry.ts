@@ -22,6 +22,12 @@ export interface BoundFunction {
   readonly impl: (ctx: Context, args: readonly unknown[]) => unknown;
   /** whether a call with these (checked) arguments is pure (KemiFunctionDef.pure); null: never */
   readonly pure: ((args: readonly unknown[]) => boolean) | null;
+  /** whether a call with these (checked) arguments is a read (KemiFunctionDef.read); null: never */
+  readonly read: ((args: readonly unknown[]) => boolean) | null;
+  /** the result a call will return, known in advance (KemiFunctionDef.predict); null: never */
+  readonly predict: ((ctx: Context, args: readonly unknown[]) => unknown) | null;
+  /** the function never changes anything (it has `pure` or `read`) */
+  readonly effectFree: boolean;
 }
 
 export interface BoundModule {
@@ -97,7 +103,10 @@ export class KemiRegistry {
         returns: f.returns,
         doc: f.doc,
         impl: bindImpl(impl, state, f.params.length),
-        pure: f.pure === undefined ? null : f.pure === true ? () => true : ((p) => (args: readonly unknown[]) => p(state, args))(f.pure),
+        pure: bindPredicate(f.pure, state),
+        read: bindPredicate(f.read, state),
+        predict: f.predict === undefined ? null : ((p) => (ctx: Context, args: readonly unknown[]) => p(state, ctx, args))(f.predict),
+        effectFree: f.pure !== undefined || f.read !== undefined,
       };
       functions.push(bound);
       this.byName.set(bound.fullName, bound);
@@ -119,6 +128,15 @@ export class KemiRegistry {
     for (const c of this.closers.reverse()) await c();
     this.closers.length = 0;
   }
+}
+
+function bindPredicate(
+  p: true | ((state: unknown, args: readonly unknown[]) => boolean) | undefined,
+  state: unknown,
+): ((args: readonly unknown[]) => boolean) | null {
+  if (p === undefined) return null;
+  if (p === true) return () => true;
+  return (args) => p(state, args);
 }
 
 /** Spread-free calls for the common arities: this is on every KSR call. */

@@ -40,6 +40,23 @@ export interface KemiFunctionDef<S = unknown> {
    * save isolate crossings). A function when that depends on the arguments.
    */
   readonly pure?: true | ((state: S, args: readonly unknown[]) => boolean);
+  /**
+   * The call changes nothing and gives the same result until something changes the Context
+   * (a PV that a script can set, say): an engine may compute it when a callback starts and
+   * answer from that until the callback's first call that changes something. A function when
+   * that depends on the arguments (a clock or a random number is never a read).
+   */
+  readonly read?: true | ((state: S, args: readonly unknown[]) => boolean);
+  /**
+   * The call only changes what later KSR calls and the host after the callback look at (a
+   * reply header to add, a reply to send), and its result can be known before it runs: return
+   * that result, or undefined when it cannot be known. It may read only the arguments and what
+   * is fixed for the Context's life. An engine may then give the script this result and run
+   * the call later, in order: before any other KSR call runs and before the callback ends.
+   * Nothing that needs the script's line (logging) or that can fail after the check belongs
+   * here.
+   */
+  readonly predict?: (state: S, ctx: Context, args: readonly unknown[]) => unknown;
 }
 
 /**
@@ -57,6 +74,22 @@ export function fn<S, const A extends readonly KemiType[], R extends KemiType>(
   return pure === undefined ? def : { ...def, pure };
 }
 
+/** `fn(...)` with `read` set (KemiFunctionDef.read). */
+export function readFn<S>(def: KemiFunctionDef<S>, read: NonNullable<KemiFunctionDef<S>['read']>): KemiFunctionDef<S> {
+  return { ...def, read };
+}
+
+/**
+ * `fn(...)` with `predict` set (KemiFunctionDef.predict). The arguments arrive checked and
+ * converted to the declared types, as the implementation gets them.
+ */
+export function deferrable<S>(
+  def: KemiFunctionDef<S>,
+  predict: (state: S, ctx: Context, args: readonly unknown[]) => unknown,
+): KemiFunctionDef<S> {
+  return { ...def, predict };
+}
+
 /** A pseudo-variable class: `$ru`, or `$var(name)` where `param` is `name`. */
 export interface PvDef<S = unknown> {
   readonly get: (state: S, ctx: Context, param: string) => Xval;
@@ -70,6 +103,11 @@ export interface PvDef<S = unknown> {
   readonly index?: boolean;
   /** read-only and derived from the received message or its source: the same for a Context's whole life */
   readonly stable?: boolean;
+  /**
+   * Two reads may differ with nothing done in between (a clock): never answered from a value
+   * computed earlier (KemiFunctionDef.read).
+   */
+  readonly volatile?: boolean;
   readonly doc: string;
 }
 

@@ -223,6 +223,13 @@ export class SipRouter implements SipActions {
 
   // ---- SipActions ----
 
+  canReply(ctx: Context): boolean {
+    const msg = ctx.msg;
+    const origin = this.origin.get(ctx);
+    if (msg === null || !msg.isRequest || msg.method === 'ACK' || origin === undefined) return false;
+    return origin.conn === null || !origin.conn.closed;
+  }
+
   sendReply(ctx: Context, code: number, reason: string): boolean {
     const msg = ctx.msg;
     const origin = this.origin.get(ctx);

@@ -70,6 +70,10 @@ export class RecordingSip implements SipActions {
     return this.ok;
   }
 
+  canReply(): boolean {
+    return this.ok;
+  }
+
   forward(): boolean {
     return false;
   }

@@ -27,9 +27,9 @@ import { LogLimiter } from '../../log-limiter.js';
 import { Context, SCRIPT_STOP } from '../../kemi/context.js';
 import { ForeignValue, invoke, jsTypeName } from '../../kemi/invoke.js';
 import type { BoundFunction } from '../../kemi/registry.js';
-import type { KemiType } from '../../kemi/types.js';
 import { CALL_DROP, CALL_EXIT, CALL_OK, type CallResult, type EngineOptions, type ScriptEngine } from '../engine.js';
 import { failure, ScriptLocator } from './js-failures.js';
+import { CallPlan, convertResult, DEFERRED, PURE, READ, type PlanKind, type PlanValue } from './call-plan.js';
 import { PRELUDE_FILE, PRELUDE_SOURCE } from './prelude.js';
 
 /** The script's top level may take longer than one callback (it builds tables). */
@@ -44,17 +44,13 @@ const STOP_EXIT = 1;
 const STOP_DROP = 2;
 const LOG_LEVELS = new Set(['debug', 'info', 'warn', 'error']);
 
-type RunFn = (index: number, arg?: string, pre?: PreValue[]) => string | undefined;
-type PreValue = string | number | boolean | null;
-
-/** A pure KSR call a callback made: computed again before each later run of that callback. */
-interface PlanEntry {
-  readonly fn: BoundFunction;
-  readonly args: readonly unknown[];
-}
-/** Bounds on the prefetch plans (pure calls remembered per callback name). */
-const PLAN_MAX_ENTRIES = 16;
+/** (callback index, its argument, the plan's answers as JSON, the plan's keys as JSON when they changed) */
+type RunFn = (index: number, arg: string | null, answers: string | null, keys: string | null) => string | undefined;
+/** Bound on the call plans (one per callback name). */
 const PLAN_MAX_ROUTES = 64;
+/** What `run` returns after '|': the callback returned, a stop ended it, or the script's error follows. */
+const STATUS_RETURNED = 0x72; // 'r'
+const STATUS_STOPPED = 0x73; // 's'
 
 /** One live isolate running the script, and the prelude functions the host calls. */
 /**
@@ -87,8 +83,12 @@ interface Instance {
   readonly run: ivm.Reference<RunFn>;
   readonly resolve: ivm.Reference<(name: string) => number>;
   readonly where: ivm.Reference<() => string | undefined>;
+  /** the calls the isolate queued and has not handed over (after a callback was stopped) */
+  readonly take: ivm.Reference<() => string>;
   /** callback name → runner index; only found functions are cached */
   readonly indexes: Map<string, number>;
+  /** callback name → the plan version whose keys this isolate holds */
+  readonly installed: Map<string, number>;
   /**
    * An applySync into it threw: it may have been disposed (memory limit). Asking isolated-vm
    * (`isDisposed`, a native getter) only then keeps that off the path of every call.
@@ -99,8 +99,13 @@ interface Instance {
 /** One running callback: its Context, and whether KSR.x.exit()/drop() stopped it. */
 interface Frame {
   readonly ctx: Context;
-  /** the callback's name: its prefetch plan */
+  /** the callback's name: its call plan */
   readonly route: string;
+  /** its call plan, and the answers the isolate was given for this run (null: none) */
+  readonly plan: CallPlan | null;
+  answers: PlanValue[] | null;
+  /** a KSR call that changes something ran: what reads answer may no longer hold (call-plan.ts) */
+  dirty: boolean;
   stop: 'exit' | 'drop' | null;
   /** a KSR call after the stop was refused (logged once per callback) */
   refused: boolean;
@@ -114,15 +119,12 @@ export class JsEngine implements ScriptEngine {
   private source = '';
   private path = '';
   private locator = new ScriptLocator('');
-  /** [module, function, 1 when it may be pure (prefetchable)] per KSR function */
+  /** [module, function, flags] per KSR function: 1 may be in a call plan, 2 changes nothing */
   private readonly table: [string, string, number][] = [];
-  /**
-   * Prefetch: per callback name, the pure KSR calls it made (key → call). Before a callback
-   * runs, their results are computed on the host and handed in with the one crossing that
-   * starts it; inside the isolate those calls are answered without crossing. Exact, because
-   * a pure call's result cannot change while a Context is processed (KemiFunctionDef.pure).
-   */
-  private readonly plans = new Map<string, Map<string, PlanEntry>>();
+  /** per callback name, the calls the isolate may answer without crossing (call-plan.ts) */
+  private readonly plans = new Map<string, CallPlan>();
+  /** a deferred call returned something other than what the script was told (a binding's bug) */
+  private readonly mismatches: { value: number };
   private readonly memoryMb: number;
   private readonly runOpts: { timeout?: number };
   private readonly scriptLog: Logger;
@@ -132,6 +134,7 @@ export class JsEngine implements ScriptEngine {
   /** the host side of every KSR function; reused by every isolate this engine builds */
   private readonly dispatchCb: ivm.Callback;
   private readonly consoleCb: ivm.Callback;
+  private readonly flushCb: ivm.Callback;
   /**
    * What the callbacks reach the engine through. isolated-vm keeps the host function of an
    * ivm.Callback alive after its isolate is disposed, so a callback that closed over `this`
@@ -141,11 +144,17 @@ export class JsEngine implements ScriptEngine {
   private readonly link: { engine: JsEngine | null } = { engine: this };
 
   /** the running callback; a nested call pushes its own and puts this one back */
-  private frame: Frame = { ctx: new Context('event', null, NO_SOURCE), route: '', stop: null, refused: false };
+  private frame: Frame = idleFrame();
   private depth = 0;
 
   private disposed = false;
   private disposeWhenIdle = false;
+  private crossed = 0;
+
+  /** How many times the script's code called back to the host (KSR calls, queue hand-overs): what call plans save. */
+  get crossings(): number {
+    return this.crossed;
+  }
 
   constructor(private readonly opts: EngineOptions) {
     this.memoryMb = opts.memoryMb > 0 ? Math.max(MIN_MEMORY_MB, Math.ceil(opts.memoryMb)) : DEFAULT_MEMORY_MB;
@@ -157,7 +166,8 @@ export class JsEngine implements ScriptEngine {
     const link = this.link;
     for (const mod of opts.registry.modules) {
       for (const fn of mod.functions) {
-        this.table.push([mod.name, fn.name, fn.pure === null ? 0 : 1]);
+        const plannable = fn.pure !== null || fn.read !== null || fn.predict !== null;
+        this.table.push([mod.name, fn.name, (plannable ? 1 : 0) | (fn.effectFree ? 2 : 0)]);
         this.fns.push(fn);
       }
     }
@@ -165,6 +175,8 @@ export class JsEngine implements ScriptEngine {
     // per engine instead of one per function
     this.dispatchCb = new ivm.Callback((index: number, ...args: unknown[]) => link.engine?.dispatchAt(index, args));
     this.consoleCb = new ivm.Callback((level: unknown, text: unknown, at: unknown) => { link.engine?.console(level, text, at); });
+    this.flushCb = new ivm.Callback((slots: unknown) => { link.engine?.flush(slots); });
+    this.mismatches = opts.registry.stats.counter('script', 'deferred_mismatch');
   }
 
   load(source: string, path: string): void {
@@ -192,22 +204,39 @@ export class JsEngine implements ScriptEngine {
 
     // Save and restore: a KSR function may run another callback before returning.
     const outer = this.frame;
-    const frame: Frame = { ctx, route: name, stop: null, refused: false };
+    const plan = this.plans.get(name) ?? null;
+    const frame: Frame = { ctx, route: name, stop: null, refused: false, plan, answers: null, dirty: false };
     this.frame = frame;
     ctx.stop = null;
     this.depth++;
     let result: CallResult = CALL_OK;
     let stopEnded = false;
     try {
-      const pre = this.prefetch(name, ctx);
-      const out = pre === null
-        ? vm.run.applySync(undefined, arg === undefined ? [index] : [index, arg], this.runOpts)
-        : vm.run.applySync(undefined, [index, arg, JSON.stringify(pre)], this.runOpts);
-      if (out === '') stopEnded = true;
-      else if (typeof out === 'string') result = this.locator.scriptError(out);
+      let answers: string | null = null;
+      let keys: string | null = null;
+      if (plan !== null && plan.size > 0) {
+        frame.answers = plan.answers(ctx);
+        answers = JSON.stringify(frame.answers);
+        if (vm.installed.get(name) !== plan.version) {
+          keys = plan.keysJson();
+          vm.installed.set(name, plan.version);
+        }
+      }
+      const out = vm.run.applySync(undefined, [index, arg ?? null, answers, keys], this.runOpts);
+      if (typeof out === 'string') {
+        // "<queued slots>|<status>[<error>]": the queued calls run first, as they came first
+        const bar = out.indexOf('|');
+        if (bar > 0) this.runQueued(frame, out.slice(0, bar));
+        const status = out.charCodeAt(bar + 1);
+        if (status === STATUS_STOPPED) stopEnded = true;
+        else if (status !== STATUS_RETURNED) result = this.locator.scriptError(out.slice(bar + 2));
+      }
     } catch (e) {
       vm.suspect = true;
+      // the isolate's copy of the plans is in doubt (it may have stopped while installing one)
+      vm.installed.clear();
       result = this.locator.hostError(e, { cpuMs: this.opts.cpuMs, memoryMb: this.memoryMb });
+      this.takeQueued(vm, frame);
     } finally {
       this.depth--;
       this.frame = outer;
@@ -252,7 +281,7 @@ export class JsEngine implements ScriptEngine {
       if (!vm.isolate.isDisposed) vm.isolate.dispose();
       retire(vm.handles);
     }
-    retire([this.dispatchCb, this.consoleCb]);
+    retire([this.dispatchCb, this.consoleCb, this.flushCb]);
   }
 
   /** The live instance; an isolate lost to the memory limit is rebuilt from the same source. */
@@ -310,7 +339,7 @@ export class JsEngine implements ScriptEngine {
       handles.push(context, table, tableCopy);
       const api = context.evalClosureSync(
         PRELUDE_SOURCE,
-        [this.consoleCb, tableCopy, this.path, this.dispatchCb],
+        [this.consoleCb, tableCopy, this.path, this.dispatchCb, this.flushCb],
         { filename: PRELUDE_FILE, result: { reference: true } },
       );
       handles.push(api);
@@ -320,10 +349,12 @@ export class JsEngine implements ScriptEngine {
         run: api.getSync('run', { reference: true }) as ivm.Reference<RunFn>,
         resolve: api.getSync('resolve', { reference: true }) as ivm.Reference<(name: string) => number>,
         where: api.getSync('where', { reference: true }) as ivm.Reference<() => string | undefined>,
+        take: api.getSync('take', { reference: true }) as ivm.Reference<() => string>,
         indexes: new Map(),
+        installed: new Map(),
         suspect: false,
       };
-      handles.push(vm.run, vm.resolve, vm.where);
+      handles.push(vm.run, vm.resolve, vm.where, vm.take);
       api.release();
       let script: ivm.Script;
       try {
@@ -344,7 +375,7 @@ export class JsEngine implements ScriptEngine {
 
   private runTopLevel(script: ivm.Script, context: ivm.Context): void {
     const outer = this.frame;
-    const frame: Frame = { ctx: new Context('event', null, NO_SOURCE), route: '', stop: null, refused: false };
+    const frame = idleFrame();
     this.frame = frame;
     this.depth++;
     let result: CallResult = CALL_OK;
@@ -363,40 +394,71 @@ export class JsEngine implements ScriptEngine {
     }
   }
 
-  /** key → value pairs of this callback's plan, computed on ctx; null when there is none. */
-  private prefetch(route: string, ctx: Context): PreValue[] | null {
-    const plan = this.plans.get(route);
-    if (plan === undefined || plan.size === 0) return null;
-    const out: PreValue[] = [];
-    for (const [key, e] of plan) {
-      try {
-        out.push(key, convertResult(e.fn.returns, invoke(e.fn, ctx, [...e.args], jsTypeName)) as PreValue);
-      } catch {
-        plan.delete(key); // cannot happen for arguments that passed before; never keep a failing entry
-      }
-    }
-    return out;
-  }
-
-  /** Remember a pure call of the running callback, so the next run gets its answer in advance. */
-  private remember(route: string, fn: BoundFunction, index: number, raw: readonly unknown[], checked: readonly unknown[]): void {
-    if (route === '' || fn.pure === null || !fn.pure(checked)) return;
-    let key = `${String(index)}|`;
-    for (const a of raw) {
-      if (a !== null && typeof a !== 'string' && typeof a !== 'number' && typeof a !== 'boolean') return;
-      key += `${(typeof a).charAt(0)}${String(a)}\u0001`;
-    }
-    let plan = this.plans.get(route);
+  /** Learn a call of the running callback that a later run's isolate may answer itself (call-plan.ts). */
+  private remember(frame: Frame, fn: BoundFunction, index: number, raw: readonly unknown[], checked: readonly unknown[]): void {
+    if (frame.route === '') return;
+    let kind: PlanKind;
+    if (fn.pure?.(checked) === true) kind = PURE;
+    else if (!frame.dirty && fn.read?.(checked) === true) kind = READ;
+    else if (fn.predict !== null && fn.predict(frame.ctx, checked) !== undefined) kind = DEFERRED;
+    else return;
+    let plan = this.plans.get(frame.route);
     if (plan === undefined) {
       if (this.plans.size >= PLAN_MAX_ROUTES) return;
-      plan = new Map();
-      this.plans.set(route, plan);
+      plan = new CallPlan();
+      this.plans.set(frame.route, plan);
     }
-    if (plan.size < PLAN_MAX_ENTRIES && !plan.has(key)) plan.set(key, { fn, args: raw });
+    plan.learn(kind, fn, index, raw, checked);
+  }
+
+  /** The isolate hands over its queued calls before a KSR call crosses (prelude.ts: flushQueue). */
+  private flush(slots: unknown): void {
+    this.crossed++;
+    if (typeof slots !== 'string' || slots === '') return;
+    this.runQueued(this.frame, slots);
+  }
+
+  /**
+   * Run the deferred calls the isolate queued, in order. The script was already given their
+   * results; one that differs is a binding whose `predict` is wrong: counted and logged.
+   * Nothing here throws into the isolate: the script's line is long past.
+   */
+  private runQueued(frame: Frame, slots: string): void {
+    frame.dirty = true;
+    const plan = frame.plan;
+    const answers = frame.answers;
+    if (plan === null || answers === null) return;
+    for (const part of slots.split(',')) {
+      const slot = Number(part);
+      try {
+        const ran = plan.runDeferred(slot, frame.ctx);
+        if (ran === null) continue;
+        if (ran.result !== answers[slot]) {
+          this.mismatches.value++;
+          const told = answers[slot];
+          this.warnOnce(`mismatch:${ran.fn.fullName}`, () => ({ function: ran.fn.fullName, returned: ran.result, told }),
+            'a deferred KSR call returned another result than the script was given (script:deferred_mismatch)');
+        }
+      } catch (e) {
+        this.opts.log.error({ err: e, callback: frame.route }, 'internal error in a deferred KSR call');
+      }
+    }
+  }
+
+  /** After a callback was stopped (CPU limit), run what it had queued: a reply it sent is sent. */
+  private takeQueued(vm: Instance, frame: Frame): void {
+    if (frame.plan === null || vm.isolate.isDisposed) return;
+    try {
+      const slots = vm.take.applySync(undefined, []);
+      if (slots !== '') this.runQueued(frame, slots);
+    } catch {
+      // the isolate is going: what it queued is lost with the callback
+    }
   }
 
   /** The host side of every KSR function (prelude.ts describes the protocol). */
   private dispatchAt(index: number, args: unknown[]): unknown {
+    this.crossed++;
     const fn = this.fns[index];
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- a message, see prelude.ts
     if (fn === undefined) throw 'internal error: no KSR function at this index';
@@ -410,15 +472,16 @@ export class JsEngine implements ScriptEngine {
       // eslint-disable-next-line @typescript-eslint/only-throw-error -- a stop code, see prelude.ts
       throw frame.stop === 'drop' ? STOP_DROP : STOP_EXIT;
     }
+    if (!fn.effectFree) frame.dirty = true;
     for (let k = 0; k < args.length; k++) {
       const a = args[k];
       if (typeof a === 'object' && a !== null) args[k] = foreign(a);
     }
-    const raw = fn.pure === null ? null : [...args];
+    const raw = fn.pure === null && fn.read === null && fn.predict === null ? null : [...args];
     let r: unknown;
     try {
       r = invoke(fn, frame.ctx, args, jsTypeName);
-      if (raw !== null) this.remember(frame.route, fn, index, raw, args);
+      if (raw !== null) this.remember(frame, fn, index, raw, args);
     } catch (e) {
       // eslint-disable-next-line @typescript-eslint/only-throw-error -- a message or a stop code, see prelude.ts
       throw this.raise(e, fn, frame);
@@ -462,18 +525,7 @@ function foreign(a: object): ForeignValue {
   return new ForeignValue(typeof t === 'string' ? t : 'object');
 }
 
-/** KEMI return conventions, as the Lua engine pushes them. */
-function convertResult(returns: KemiType, r: unknown): unknown {
-  switch (returns) {
-    case 'none':
-      return undefined;
-    case 'bool':
-      return r === true;
-    case 'int':
-    case 'long':
-      return typeof r === 'number' ? r : -1;
-    case 'str':
-    case 'xval':
-      return typeof r === 'string' || typeof r === 'number' ? r : null;
-  }
+/** The frame outside any callback (and for the script's top level). */
+function idleFrame(): Frame {
+  return { ctx: new Context('event', null, NO_SOURCE), route: '', stop: null, refused: false, plan: null, answers: null, dirty: false };
 }

@@ -5,8 +5,16 @@
  * `Array.prototype` methods can confuse only its own error text, never the bridge.
  *
  * Closure arguments: $0 the host console sink (level, text, location), $1 the KSR table
- * ([module, name, pure] per function), $2 the script path, $3 the one sync ivm.Callback behind
- * every KSR function: (table index, ...arguments). Returns { run, resolve, where } for the host.
+ * ([module, name, flags] per function: 1 may be in a call plan, 2 changes nothing), $2 the
+ * script path, $3 the one sync ivm.Callback behind every KSR function: (table index,
+ * ...arguments), $4 the sync ivm.Callback that hands queued deferred calls to the host
+ * ("slot,slot,…"). Returns { run, resolve, where, take } for the host.
+ *
+ * Call plans (host/engines/js/call-plan.ts): a run is given the answers of its callback's plan
+ * by slot, and the plan's keys when they changed. A call whose key is in the plan is answered
+ * here: PURE always, READ while nothing has changed yet in this run (FRESH), DEFERRED by
+ * queueing the slot and returning the predicted result. The queue goes to the host before any
+ * KSR call crosses, and with run's result; take() hands it over after a stopped run.
  *
  * Host → isolate protocol of a KSR function's callback (it never lets a host exception cross):
  * - returns the converted result;
@@ -21,7 +29,7 @@
 export const PRELUDE_FILE = 'kemihost:prelude';
 
 export const PRELUDE_SOURCE = String.raw`'use strict';
-const hostLog = $0, table = $1, PATH = $2, host = $3;
+const hostLog = $0, table = $1, PATH = $2, host = $3, flushHost = $4;
 const G = globalThis;
 const ErrorCtor = Error;
 const captureStackTrace = ErrorCtor.captureStackTrace;
@@ -90,12 +98,17 @@ function stopError(message) {
 }
 const STOPS = [undefined, stopError('KSR.x.exit() ended the callback'), stopError('KSR.x.drop() ended the callback')];
 
-// Answers the host computed before this callback for pure KSR calls (see js-engine.ts,
-// "prefetch"): key → value. Not used once a stop was seen, so every later KSR call crosses
-// and is refused by the host as before.
-let PRE = null, STOPPED = false;
+// The running callback's plan (see the top): slot by key, kind and answer by slot. Not used
+// once a stop was seen, so every later KSR call crosses and is refused by the host as before.
+let PLAN = null, KINDS = null, ANSWERS = null, STOPPED = false, FRESH = true;
+// deferred calls queued and not yet handed to the host: "slot,slot,…", and how many
+let QUEUE = '', QUEUED = 0;
+const MAX_QUEUED = 64;
+const PURE = 0, READ = 1, DEFERRED = 2;
+// per callback index: { slots: Map key → slot, kinds: [kind by slot] }
+const PLANS = [];
 
-/** The prefetch key of a pure call: function index and typed primitive arguments; null if not cacheable. */
+/** The plan key of a call: function index and typed primitive arguments; null if not cacheable. */
 function preKey(i, args) {
   let key = i + '|';
   for (let k = 0; k < args.length; k++) {
@@ -104,6 +117,13 @@ function preKey(i, args) {
     key += t[0] + a + '\u0001';
   }
   return key;
+}
+
+function takeQueue() {
+  const q = QUEUE;
+  QUEUE = '';
+  QUEUED = 0;
+  return q;
 }
 
 function fromHost(e, w) {
@@ -119,13 +139,26 @@ function fromHost(e, w) {
   return e;
 }
 
-function wrap(name, i, pure) {
+function wrap(name, i, planned, effectFree) {
   const w = {
     [name]() {
-      if (pure && PRE !== null && !STOPPED) {
+      if (planned && PLAN !== null && !STOPPED) {
         const key = preKey(i, arguments);
-        if (key !== null && PRE.has(key)) return PRE.get(key);
+        const slot = key === null ? undefined : PLAN.get(key);
+        if (slot !== undefined) {
+          const kind = KINDS[slot], v = ANSWERS[slot];
+          if (kind === PURE || (kind === READ && FRESH)) return v;
+          if (kind === DEFERRED && v !== null && QUEUED < MAX_QUEUED) {
+            QUEUE = QUEUED === 0 ? '' + slot : QUEUE + ',' + slot;
+            QUEUED++;
+            FRESH = false;
+            return v;
+          }
+        }
       }
+      if (!effectFree) FRESH = false;
+      // what was queued came first: the host runs it before this call
+      if (QUEUED !== 0) flushHost(takeQueue());
       try {
         switch (arguments.length) {
           case 0: return host(i);
@@ -154,7 +187,8 @@ for (let i = 0; i < table.length; i++) {
     target = KSR[mod];
     if (target === undefined) target = KSR[mod] = {};
   }
-  target[name] = wrap(name, i, table[i][2] === 1);
+  const flags = table[i][2];
+  target[name] = wrap(name, i, (flags & 1) !== 0, (flags & 2) !== 0);
 }
 
 function prepare(_e, sites) {
@@ -229,47 +263,76 @@ function resolve(name) {
   return fns.length - 1;
 }
 
-/**
- * Run one callback. undefined when it returned, '' when KSR.x.exit()/drop() ended it, else
- * "<message length>|<message><stack>": the script's own error, or its thrown value made readable.
- */
-function run(i, argument, pre) {
-  const f = fns[i];
-  const outerPre = PRE, outerStopped = STOPPED;
-  STOPPED = false;
-  PRE = null;
-  if (pre !== undefined) {
-    // JSON text: a string crosses as a primitive, cheaper than a copied array
-    const a = parseJson(pre);
-    PRE = new Map();
-    for (let k = 0; k + 1 < a.length; k += 2) PRE.set(a[k], a[k + 1]);
+/** Make the isolate's copy of a callback's plan keys: JSON of [key, kind] (or null) by slot. */
+function install(i, keysJson) {
+  const keys = parseJson(keysJson), slots = new Map(), kinds = [];
+  for (let slot = 0; slot < keys.length; slot++) {
+    const k = keys[slot];
+    if (k === null) continue;
+    slots.set(k[0], slot);
+    kinds[slot] = k[1];
   }
-  try {
-    if (argument === undefined) f();
-    else f(argument);
-    return undefined;
-  } catch (e) {
-    // The stop ending the callback is no error: the host knows which way it stopped.
-    if (e === STOPS[1] || e === STOPS[2]) return '';
-    let message, stack = '';
-    try {
-      if (isError(e)) {
-        const name = e.name, msg = e.message, s = standardStack(e);
-        message = StringCtor(name) + (msg === '' || msg === undefined ? '' : ': ' + StringCtor(msg));
-        if (typeof s === 'string') stack = cut(s, 8192);
-      } else {
-        message = 'uncaught exception: ' + show(e);
-      }
-    } catch {
-      message = 'uncaught exception (describing it failed)';
-    }
-    message = cut(message, 2048);
-    return message.length + '|' + message + stack;
-  } finally {
-    PRE = outerPre;
-    STOPPED = outerStopped;
-  }
+  PLANS[i] = { slots, kinds };
 }
 
-return { run, resolve, where: () => where(undefined) };
+/**
+ * Run one callback. undefined when it returned and queued nothing; else
+ * "<queued slots>|<status>": 'r' it returned, 's' KSR.x.exit()/drop() ended it, or 'e' and
+ * "<message length>|<message><stack>": the script's own error, or its thrown value made readable.
+ */
+function run(i, argument, answers, keys) {
+  const f = fns[i];
+  const outerPlan = PLAN, outerKinds = KINDS, outerAnswers = ANSWERS, outerStopped = STOPPED, outerFresh = FRESH;
+  STOPPED = false;
+  FRESH = true;
+  PLAN = null;
+  // a nested run starts from a KSR call, which handed the queue over: it is empty here
+  QUEUE = '';
+  QUEUED = 0;
+  if (keys !== null) install(i, keys);
+  const p = PLANS[i];
+  if (answers !== null && p !== undefined) {
+    // JSON text: a string crosses as a primitive, cheaper than a copied array
+    ANSWERS = parseJson(answers);
+    PLAN = p.slots;
+    KINDS = p.kinds;
+  }
+  let status = 'r';
+  try {
+    if (argument === null) f();
+    else f(argument);
+  } catch (e) {
+    status = failed(e);
+  } finally {
+    PLAN = outerPlan;
+    KINDS = outerKinds;
+    ANSWERS = outerAnswers;
+    STOPPED = outerStopped;
+    FRESH = outerFresh;
+  }
+  if (status === 'r' && QUEUED === 0) return undefined;
+  return takeQueue() + '|' + status;
+}
+
+/** run's status for what a callback threw: 's' for the stop that ended it, else 'e' and the error. */
+function failed(e) {
+  // The stop ending the callback is no error: the host knows which way it stopped.
+  if (e === STOPS[1] || e === STOPS[2]) return 's';
+  let message, stack = '';
+  try {
+    if (isError(e)) {
+      const name = e.name, msg = e.message, s = standardStack(e);
+      message = StringCtor(name) + (msg === '' || msg === undefined ? '' : ': ' + StringCtor(msg));
+      if (typeof s === 'string') stack = cut(s, 8192);
+    } else {
+      message = 'uncaught exception: ' + show(e);
+    }
+  } catch {
+    message = 'uncaught exception (describing it failed)';
+  }
+  message = cut(message, 2048);
+  return 'e' + message.length + '|' + message + stack;
+}
+
+return { run, resolve, where: () => where(undefined), take: takeQueue };
 `;

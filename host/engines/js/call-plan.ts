@@ -1,0 +1,152 @@
+/**
+ * A callback's call plan: the KSR calls it made that the isolate may answer without crossing
+ * back to the host, learnt from earlier runs of the same callback (issue 3: crossings are the
+ * cost). Before each run the host computes the plan's answers on the new Context and hands
+ * them in with the one crossing that starts the callback. Three kinds of entry, from what the
+ * function declares (KemiFunctionDef):
+ *
+ * - PURE (`pure`): the answer holds for the Context's whole life.
+ * - READ (`read`): the answer holds until the callback's first call that changes something;
+ *   the isolate uses it only before that, and a read is learnt only when it came before that.
+ * - DEFERRED (`predict`): a call that only changes what later calls and the host look at. The
+ *   isolate gives the script the predicted result and queues the call; the queue runs on the
+ *   host, in order, before any other KSR call crosses and when the callback ends, so every
+ *   effect is in place before anything can look at it.
+ *
+ * An entry is keyed by the function's index and its primitive arguments, the same key the
+ * isolate computes (prelude.ts, preKey). Slots only grow (a failing entry is marked dead, never
+ * reused), so a slot number the isolate holds stays valid while the host learns more.
+ */
+import type { Context } from '../../kemi/context.js';
+import { invoke, jsTypeName } from '../../kemi/invoke.js';
+import type { BoundFunction } from '../../kemi/registry.js';
+import type { KemiType } from '../../kemi/types.js';
+
+export const PURE = 0;
+export const READ = 1;
+export const DEFERRED = 2;
+export type PlanKind = typeof PURE | typeof READ | typeof DEFERRED;
+
+export type PlanValue = string | number | boolean | null;
+
+/** Bounds: per callback, and how many first sightings are remembered while waiting for a second. */
+const MAX_ENTRIES = 32;
+const MAX_CANDIDATES = 64;
+
+interface PlanEntry {
+  readonly fn: BoundFunction;
+  /** the arguments as the script passed them (invoke checks them again on every run) */
+  readonly raw: readonly unknown[];
+  /** the same, checked and converted: what `predict` is given */
+  readonly checked: readonly unknown[];
+  readonly kind: PlanKind;
+  live: boolean;
+}
+
+export class CallPlan {
+  private readonly entries: PlanEntry[] = [];
+  private readonly slots = new Map<string, number>();
+  /**
+   * Keys seen once: an entry is added on its second sighting, so a call whose arguments change
+   * on every message (a header with a Call-ID in it) never fills the plan with answers that
+   * are computed on every run and never used.
+   */
+  private readonly candidates = new Set<string>();
+  /** bumped on every change: the isolate's copy of the keys is sent again when it differs */
+  version = 0;
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** Learn a call the callback made (crossing): index in the KSR table, arguments before and after checking. */
+  learn(kind: PlanKind, fn: BoundFunction, index: number, raw: readonly unknown[], checked: readonly unknown[]): void {
+    // JSON carries no undefined: a deferred call that returns nothing is not worth the special case
+    if (this.entries.length >= MAX_ENTRIES || (kind === DEFERRED && fn.returns === 'none')) return;
+    const key = planKey(index, raw);
+    if (key === null || this.slots.has(key)) return;
+    if (!this.candidates.has(key)) {
+      if (this.candidates.size >= MAX_CANDIDATES) this.candidates.clear();
+      this.candidates.add(key);
+      return;
+    }
+    this.candidates.delete(key);
+    this.slots.set(key, this.entries.length);
+    this.entries.push({ fn, raw: [...raw], checked: [...checked], kind, live: true });
+    this.version++;
+  }
+
+  /**
+   * The answers for this run, by slot: a value for PURE and READ, the predicted result for
+   * DEFERRED (null when it cannot be predicted this time: the isolate then lets the call
+   * cross). An entry that fails is marked dead (version bumped), never kept.
+   */
+  answers(ctx: Context): PlanValue[] {
+    const out: PlanValue[] = [];
+    const entries = this.entries;
+    for (let slot = 0; slot < entries.length; slot++) {
+      const e = entries[slot] as PlanEntry;
+      let v: PlanValue = null;
+      if (e.live) {
+        try {
+          if (e.kind === DEFERRED) {
+            const p = e.fn.predict?.(ctx, e.checked);
+            v = p === undefined ? null : (convertResult(e.fn.returns, p) as PlanValue);
+          } else {
+            v = convertResult(e.fn.returns, invoke(e.fn, ctx, [...e.raw], jsTypeName)) as PlanValue;
+          }
+        } catch {
+          // cannot happen for arguments that passed before; never keep a failing entry
+          e.live = false;
+          this.version++;
+          v = null;
+        }
+      }
+      out.push(v);
+    }
+    return out;
+  }
+
+  /** The keys for the isolate, as JSON: [key, kind] per slot, null for a dead one. */
+  keysJson(): string {
+    const keys: ([string, PlanKind] | null)[] = [];
+    for (const [key, slot] of this.slots) {
+      const e = this.entries[slot] as PlanEntry;
+      keys[slot] = e.live ? [key, e.kind] : null;
+    }
+    return JSON.stringify(keys);
+  }
+
+  /** Run a queued DEFERRED call; the result it really returned. Throws what the function throws. */
+  runDeferred(slot: number, ctx: Context): { fn: BoundFunction; result: unknown } | null {
+    const e = this.entries[slot];
+    if (e?.kind !== DEFERRED) return null;
+    return { fn: e.fn, result: convertResult(e.fn.returns, invoke(e.fn, ctx, [...e.raw], jsTypeName)) };
+  }
+}
+
+/** The key of a call: function index and typed primitive arguments; null when not cacheable (prelude.ts: preKey). */
+function planKey(index: number, args: readonly unknown[]): string | null {
+  let key = `${String(index)}|`;
+  for (const a of args) {
+    if (a !== null && typeof a !== 'string' && typeof a !== 'number' && typeof a !== 'boolean') return null;
+    key += `${(typeof a).charAt(0)}${String(a)}\u0001`;
+  }
+  return key;
+}
+
+/** KEMI return conventions, as the Lua engine pushes them. */
+export function convertResult(returns: KemiType, r: unknown): unknown {
+  switch (returns) {
+    case 'none':
+      return undefined;
+    case 'bool':
+      return r === true;
+    case 'int':
+    case 'long':
+      return typeof r === 'number' ? r : -1;
+    case 'str':
+    case 'xval':
+      return typeof r === 'string' || typeof r === 'number' ? r : null;
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The JS engine's call plans (host/engines/js/call-plan.ts), on real isolates: how many times
+ * a callback crosses back to the host once its plan is learnt, and what happens when a
+ * binding's prediction is wrong. What scripts see and what peers receive is tested on both
+ * engines over real SIP in test/bindings/call-plan.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CALL_OK } from '../../host/engines/engine.js';
+import { Context } from '../../host/kemi/context.js';
+import { invite, RecordingSip } from '../helpers/binding-harness.js';
+import { harnessPerTest, SRC } from '../fixtures/js/js-harness.js';
+
+const load = harnessPerTest();
+
+/** A SIP Context on a parsed INVITE whose replies `sip` records. */
+function sipContext(sip: RecordingSip): Context {
+  const ctx = new Context('sip', invite(['X-Custom: abc']), SRC);
+  ctx.sip = sip;
+  return ctx;
+}
+
+/** Crossings of each of `runs` runs of ksr_request_route, each on a new Context. */
+function crossingsPerRun(e: ReturnType<typeof load>, runs: number, make: () => Context): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const before = e.engine.crossings;
+    assert.deepEqual(e.run('ksr_request_route', undefined, make()).result, CALL_OK);
+    out.push(e.engine.crossings - before);
+  }
+  return out;
+}
+
+describe('JsEngine call plans', () => {
+  it('the benchmark route crosses back to the host only while its plan is learnt', () => {
+    const e = load(`function ksr_request_route() {
+      const ru = KSR.pv.get("$ru"), fu = KSR.pv.get("$fu"), ci = KSR.pv.get("$ci");
+      if (KSR.is_INVITE() && KSR.is_method_in("I")) {
+        KSR.hdr.append_to_reply("X-Bench: 1\\r\\n");
+        KSR.sl.sl_send_reply(200, "OK");
+      }
+    }`);
+    const sip = new RecordingSip();
+    const crossings = crossingsPerRun(e, 5, () => sipContext(sip));
+    // every call crosses while the plan is learnt (a call is taken on its second sighting)
+    assert.deepEqual(crossings, [7, 7, 0, 0, 0]);
+    assert.equal(sip.replies.length, 5);
+    for (const r of sip.replies) assert.deepEqual(r, { code: 200, reason: 'OK', headers: ['X-Bench: 1\r\n'] });
+  });
+
+  it('a call whose arguments change on every message stays out of the plan and keeps crossing', () => {
+    const e = load(`let n = 0;
+      function ksr_request_route() { KSR.hdr.append_to_reply("X-N: " + (n++) + "\\r\\n"); KSR.sl.sl_send_reply(200, "OK"); }`);
+    const sip = new RecordingSip();
+    assert.deepEqual(crossingsPerRun(e, 5, () => sipContext(sip)), [2, 2, 1, 1, 1]);
+    assert.deepEqual(sip.replies.map((r) => r.headers), [0, 1, 2, 3, 4].map((n) => [`X-N: ${String(n)}\r\n`]));
+  });
+
+  it('a read answered from the plan is not used after a call that changes something', () => {
+    const e = load(`function ksr_request_route() {
+      KSR.pv.sets("$var(a)", KSR.pv.get("$rU"));
+      KSR.pv.sets("$rU", "carol");
+      KSR.pv.sets("$var(b)", KSR.pv.get("$rU"));
+    }`);
+    for (let i = 0; i < 4; i++) {
+      const ctx = sipContext(new RecordingSip());
+      assert.deepEqual(e.run('ksr_request_route', undefined, ctx).result, CALL_OK);
+      assert.deepEqual([ctx.vars.get('a'), ctx.vars.get('b')], ['bob', 'carol'], `run ${String(i)}`);
+    }
+  });
+
+  it('a wrong prediction is counted and logged; the call still runs', () => {
+    const e = load(`function ksr_request_route() {
+      KSR.pv.seti("$var(rc)", KSR.sl.sl_send_reply(200, "OK"));
+    }`);
+    // says it can reply, then fails to send: a SipActions breaking its own contract
+    class LyingSip extends RecordingSip {
+      override canReply(): boolean {
+        return true;
+      }
+    }
+    const sip = new LyingSip(false);
+    const rcs: unknown[] = [];
+    for (let i = 0; i < 4; i++) {
+      const ctx = sipContext(sip);
+      e.run('ksr_request_route', undefined, ctx);
+      rcs.push(ctx.vars.get('rc'));
+    }
+    // crossing: the real result; queued: the predicted one
+    assert.deepEqual(rcs, [-1, -1, 1, 1]);
+    assert.equal(sip.replies.length, 4, 'the reply was attempted every time');
+    assert.equal(e.registry.stats.get('script:deferred_mismatch'), 2);
+    const warned = e.records.filter((r) => r.msg === 'a deferred KSR call returned another result than the script was given (script:deferred_mismatch)');
+    assert.equal(warned.length, 1, 'logged once, not per message');
+    assert.equal(warned[0]?.function, 'KSR.sl.sl_send_reply');
+  });
+});
