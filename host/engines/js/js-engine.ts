@@ -30,6 +30,7 @@ import type { BoundFunction } from '../../kemi/registry.js';
 import { CALL_DROP, CALL_EXIT, CALL_OK, type CallResult, type EngineOptions, type ScriptEngine } from '../engine.js';
 import { failure, ScriptLocator } from './js-failures.js';
 import { CallPlan, convertResult, DEFERRED, PURE, READ, type PlanKind, type PlanValue } from './call-plan.js';
+import { deadlineGrid, gridTimeout } from './deadline.js';
 import { PRELUDE_FILE, PRELUDE_SOURCE } from './prelude.js';
 
 /** The script's top level may take longer than one callback (it builds tables). */
@@ -126,7 +127,10 @@ export class JsEngine implements ScriptEngine {
   /** a deferred call returned something other than what the script was told (a binding's bug) */
   private readonly mismatches: { value: number };
   private readonly memoryMb: number;
+  /** isolated-vm's per-call options: the timeout is set before each call (deadline.ts) */
   private readonly runOpts: { timeout?: number };
+  /** the spacing of the timeout deadlines, in ms (deadline.ts); 0 without a CPU limit */
+  private readonly deadlineGrid: number;
   private readonly scriptLog: Logger;
   private readonly limiter = new LogLimiter(10_000);
   /** the KSR functions in table order (the index the isolate passes to dispatchCb) */
@@ -159,6 +163,7 @@ export class JsEngine implements ScriptEngine {
   constructor(private readonly opts: EngineOptions) {
     this.memoryMb = opts.memoryMb > 0 ? Math.max(MIN_MEMORY_MB, Math.ceil(opts.memoryMb)) : DEFAULT_MEMORY_MB;
     this.runOpts = opts.cpuMs > 0 ? { timeout: Math.max(1, Math.ceil(opts.cpuMs)) } : {};
+    this.deadlineGrid = deadlineGrid(opts.cpuMs);
     this.scriptLog = opts.log.child({ module: 'script' });
     if (!nodeSnapshotDisabled()) {
       opts.log.warn('isolated-vm on Node 20+ needs node to run with --no-node-snapshot; without it the process may crash');
@@ -222,6 +227,8 @@ export class JsEngine implements ScriptEngine {
           vm.installed.set(name, plan.version);
         }
       }
+      // performance.now(): the monotonic clock isolated-vm's timers use, from an offset
+      if (this.deadlineGrid > 0) this.runOpts.timeout = gridTimeout(performance.now(), this.opts.cpuMs, this.deadlineGrid);
       const out = vm.run.applySync(undefined, [index, arg ?? null, answers, keys], this.runOpts);
       if (typeof out === 'string') {
         // "<queued slots>|<status>[<error>]": the queued calls run first, as they came first
