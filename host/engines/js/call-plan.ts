@@ -35,6 +35,8 @@ const MAX_CANDIDATES = 64;
 
 interface PlanEntry {
   readonly fn: BoundFunction;
+  /** its index in the KSR table (what the isolate calls it by) */
+  readonly index: number;
   /** the arguments as the script passed them (invoke checks them again on every run) */
   readonly raw: readonly unknown[];
   /** the same, checked and converted: what `predict` is given */
@@ -72,7 +74,7 @@ export class CallPlan {
     }
     this.candidates.delete(key);
     this.slots.set(key, this.entries.length);
-    this.entries.push({ fn, raw: [...raw], checked: [...checked], kind, live: true });
+    this.entries.push({ fn, index, raw: [...raw], checked: [...checked], kind, live: true });
     this.version++;
   }
 
@@ -107,14 +109,9 @@ export class CallPlan {
     return out;
   }
 
-  /** The keys for the isolate, as JSON: [key, kind] per slot, null for a dead one. */
+  /** The plan for the isolate, as JSON: [function index, arguments, kind] per slot, null for a dead one. */
   keysJson(): string {
-    const keys: ([string, PlanKind] | null)[] = [];
-    for (const [key, slot] of this.slots) {
-      const e = this.entries[slot] as PlanEntry;
-      keys[slot] = e.live ? [key, e.kind] : null;
-    }
-    return JSON.stringify(keys);
+    return JSON.stringify(this.entries.map((e) => (e.live ? [e.index, e.raw, e.kind] : null)));
   }
 
   /** Run a queued DEFERRED call; the result it really returned. Throws what the function throws. */
@@ -125,11 +122,15 @@ export class CallPlan {
   }
 }
 
-/** The key of a call: function index and typed primitive arguments; null when not cacheable (prelude.ts: preKey). */
+/**
+ * The key of a call: function index and typed primitive arguments; null when not cacheable.
+ * The isolate finds the call by the arguments themselves (prelude.ts: slotOf), so only what
+ * JSON carries exactly is taken: no NaN or Infinity (JSON makes them null).
+ */
 function planKey(index: number, args: readonly unknown[]): string | null {
   let key = `${String(index)}|`;
   for (const a of args) {
-    if (a !== null && typeof a !== 'string' && typeof a !== 'number' && typeof a !== 'boolean') return null;
+    if (a !== null && typeof a !== 'string' && typeof a !== 'boolean' && !(typeof a === 'number' && Number.isFinite(a))) return null;
     key += `${(typeof a).charAt(0)}${String(a)}\u0001`;
   }
   return key;

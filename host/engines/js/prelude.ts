@@ -98,25 +98,40 @@ function stopError(message) {
 }
 const STOPS = [undefined, stopError('KSR.x.exit() ended the callback'), stopError('KSR.x.drop() ended the callback')];
 
-// The running callback's plan (see the top): slot by key, kind and answer by slot. Not used
-// once a stop was seen, so every later KSR call crosses and is refused by the host as before.
+// The running callback's plan (see the top): per KSR function index, how to find a call's
+// slot (byArgs); kind and answer by slot. Not used once a stop was seen, so every later KSR
+// call crosses and is refused by the host as before.
 let PLAN = null, KINDS = null, ANSWERS = null, STOPPED = false, FRESH = true;
 // deferred calls queued and not yet handed to the host: "slot,slot,…", and how many
 let QUEUE = '', QUEUED = 0;
 const MAX_QUEUED = 64;
 const PURE = 0, READ = 1, DEFERRED = 2;
-// per callback index: { slots: Map key → slot, kinds: [kind by slot] }
+// per callback index: { byFn: [per function index: { zero, one, many }], kinds: [kind by slot] }
 const PLANS = [];
 
-/** The plan key of a call: function index and typed primitive arguments; null if not cacheable. */
-function preKey(i, args) {
-  let key = i + '|';
+/** The key of a call with two or more arguments: typed primitives; null if not cacheable. */
+function argsKey(args) {
+  let key = '';
   for (let k = 0; k < args.length; k++) {
     const a = args[k], t = typeof a;
     if (a !== null && t !== 'string' && t !== 'number' && t !== 'boolean') return null;
     key += t[0] + a + '\u0001';
   }
   return key;
+}
+
+/**
+ * The slot of a call in a function's part of the plan, or undefined. No argument: one slot;
+ * one: a Map by the argument itself (a script's constant string is already hashed, and
+ * 1 and "1" are different keys); more: by argsKey.
+ */
+function slotOf(f, args) {
+  const n = args.length;
+  if (n === 0) return f.zero;
+  if (n === 1) return f.one === null ? undefined : f.one.get(args[0]);
+  if (f.many === null) return undefined;
+  const key = argsKey(args);
+  return key === null ? undefined : f.many.get(key);
 }
 
 function takeQueue() {
@@ -143,8 +158,8 @@ function wrap(name, i, planned, effectFree) {
   const w = {
     [name]() {
       if (planned && PLAN !== null && !STOPPED) {
-        const key = preKey(i, arguments);
-        const slot = key === null ? undefined : PLAN.get(key);
+        const f = PLAN[i];
+        const slot = f === undefined ? undefined : slotOf(f, arguments);
         if (slot !== undefined) {
           const kind = KINDS[slot], v = ANSWERS[slot];
           if (kind === PURE || (kind === READ && FRESH)) return v;
@@ -263,16 +278,21 @@ function resolve(name) {
   return fns.length - 1;
 }
 
-/** Make the isolate's copy of a callback's plan keys: JSON of [key, kind] (or null) by slot. */
+/** Make the isolate's copy of a callback's plan: JSON of [function index, arguments, kind] (or null) by slot. */
 function install(i, keysJson) {
-  const keys = parseJson(keysJson), slots = new Map(), kinds = [];
+  const keys = parseJson(keysJson), byFn = [], kinds = [];
   for (let slot = 0; slot < keys.length; slot++) {
     const k = keys[slot];
     if (k === null) continue;
-    slots.set(k[0], slot);
-    kinds[slot] = k[1];
+    const fi = k[0], args = k[1];
+    let f = byFn[fi];
+    if (f === undefined) f = byFn[fi] = { zero: undefined, one: null, many: null };
+    if (args.length === 0) f.zero = slot;
+    else if (args.length === 1) (f.one ??= new Map()).set(args[0], slot);
+    else (f.many ??= new Map()).set(argsKey(args), slot);
+    kinds[slot] = k[2];
   }
-  PLANS[i] = { slots, kinds };
+  PLANS[i] = { byFn, kinds };
 }
 
 /**
@@ -294,7 +314,7 @@ function run(i, argument, answers, keys) {
   if (answers !== null && p !== undefined) {
     // JSON text: a string crosses as a primitive, cheaper than a copied array
     ANSWERS = parseJson(answers);
-    PLAN = p.slots;
+    PLAN = p.byFn;
     KINDS = p.kinds;
   }
   let status = 'r';
