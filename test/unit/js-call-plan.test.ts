@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CALL_OK } from '../../host/engines/engine.js';
+import { REVIEW_RUNS } from '../../host/engines/js/call-plan.js';
 import { Context } from '../../host/kemi/context.js';
 import { invite, RecordingSip } from '../helpers/binding-harness.js';
 import { harnessPerTest, SRC } from '../fixtures/js/js-harness.js';
@@ -67,6 +68,38 @@ describe('JsEngine call plans', () => {
       assert.deepEqual(e.run('ksr_request_route', undefined, ctx).result, CALL_OK);
       assert.deepEqual([ctx.vars.get('a'), ctx.vars.get('b')], ['bob', 'carol'], `run ${String(i)}`);
     }
+  });
+
+  it('entries a callback stopped using are dropped at the next review; taking the branch again learns them again', () => {
+    const e = load(`function ksr_request_route() {
+      if (KSR.pv.get("$rU") === "bob") {
+        KSR.pv.sets("$var(out)", KSR.pv.get("$ci") + "/" + KSR.pv.get("$fU") + "/" + KSR.pv.get("$si"));
+      } else {
+        KSR.pv.sets("$var(out)", "other:" + KSR.pv.get("$ci"));
+      }
+    }`);
+    const bob = (): Context => sipContext(new RecordingSip());
+    const carol = (): Context => {
+      const ctx = new Context('sip', invite([], { ruri: 'sip:carol@example.com' }), SRC);
+      ctx.sip = new RecordingSip();
+      return ctx;
+    };
+    const out = (make: () => Context): unknown => {
+      const ctx = make();
+      assert.deepEqual(e.run('ksr_request_route', undefined, ctx).result, CALL_OK);
+      return ctx.vars.get('out');
+    };
+    // bob's branch is learnt, then only carol's is taken for more than a review window
+    for (let i = 0; i < 3; i++) assert.equal(out(bob), 'call-1@198.51.100.7/alice/198.51.100.7');
+    const planned = e.engine.plannedCalls('ksr_request_route');
+    for (let i = 0; i < REVIEW_RUNS * 2 + 10; i++) assert.equal(out(carol), 'other:call-1@198.51.100.7');
+    assert.equal(planned, 4, '$rU, $ci, $fU, $si');
+    assert.equal(e.engine.plannedCalls('ksr_request_route'), 2, 'bob\'s reads were dropped');
+    // the renumbered plan still answers right, without crossing for what stays in it
+    assert.deepEqual(crossingsPerRun(e, 3, carol), [1, 1, 1]);
+    // bob's branch: learnt again ($fU and $si cross twice, then only the pv.sets)
+    assert.deepEqual(crossingsPerRun(e, 4, bob), [3, 3, 1, 1]);
+    for (let i = 0; i < 3; i++) assert.equal(out(bob), 'call-1@198.51.100.7/alice/198.51.100.7');
   });
 
   it('a wrong prediction is counted and logged; the call still runs', () => {

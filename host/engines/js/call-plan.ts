@@ -13,9 +13,12 @@
  *   host, in order, before any other KSR call crosses and when the callback ends, so every
  *   effect is in place before anything can look at it.
  *
- * An entry is keyed by the function's index and its primitive arguments, the same key the
- * isolate computes (prelude.ts, preKey). Slots only grow (a failing entry is marked dead, never
- * reused), so a slot number the isolate holds stays valid while the host learns more.
+ * An entry is keyed by the function's index and its primitive arguments (the isolate finds it
+ * by the same, prelude.ts: slotOf). Slots only grow while callbacks run (a failing entry is
+ * marked dead, never reused), so a slot number the isolate holds stays valid while the host
+ * learns more. Every answer is computed on every run, used or not: so every REVIEW_RUNS runs
+ * the entries the isolate did not use are dropped (prune), and the slots renumbered, which is
+ * done only while no callback runs.
  */
 import type { Context } from '../../kemi/context.js';
 import { invoke, jsTypeName } from '../../kemi/invoke.js';
@@ -32,6 +35,8 @@ export type PlanValue = string | number | boolean | null;
 /** Bounds: per callback, and how many first sightings are remembered while waiting for a second. */
 const MAX_ENTRIES = 32;
 const MAX_CANDIDATES = 64;
+/** Runs of a callback between two reviews of what its plan's entries were used for. */
+export const REVIEW_RUNS = 1000;
 
 interface PlanEntry {
   readonly fn: BoundFunction;
@@ -42,11 +47,15 @@ interface PlanEntry {
   /** the same, checked and converted: what `predict` is given */
   readonly checked: readonly unknown[];
   readonly kind: PlanKind;
+  /** planKey */
+  readonly key: string;
+  /** the review window it was learnt in: it is judged from the next window on */
+  readonly window: number;
   live: boolean;
 }
 
 export class CallPlan {
-  private readonly entries: PlanEntry[] = [];
+  private entries: PlanEntry[] = [];
   private readonly slots = new Map<string, number>();
   /**
    * Keys seen once: an entry is added on its second sighting, so a call whose arguments change
@@ -56,6 +65,9 @@ export class CallPlan {
   private readonly candidates = new Set<string>();
   /** bumped on every change: the isolate's copy of the keys is sent again when it differs */
   version = 0;
+  /** runs since the last review (counted by the engine) */
+  runs = 0;
+  private window = 0;
 
   get size(): number {
     return this.entries.length;
@@ -74,7 +86,7 @@ export class CallPlan {
     }
     this.candidates.delete(key);
     this.slots.set(key, this.entries.length);
-    this.entries.push({ fn, index, raw: [...raw], checked: [...checked], kind, live: true });
+    this.entries.push({ fn, index, raw: [...raw], checked: [...checked], kind, key, window: this.window, live: true });
     this.version++;
   }
 
@@ -107,6 +119,24 @@ export class CallPlan {
       out.push(v);
     }
     return out;
+  }
+
+  /**
+   * Keep the entries the isolate used since the last review (`hits`: uses by slot) and those
+   * learnt since; drop the rest (a branch the script no longer takes, arguments seen twice and
+   * never again), which may be learnt again later. Renumbers the slots: only while no callback
+   * runs. true when something was dropped.
+   */
+  prune(hits: readonly number[]): boolean {
+    const kept = this.entries.filter((e, slot) => e.live && (e.window === this.window || (hits[slot] ?? 0) > 0));
+    this.window++;
+    this.runs = 0;
+    if (kept.length === this.entries.length) return false;
+    this.entries = kept;
+    this.slots.clear();
+    kept.forEach((e, slot) => this.slots.set(e.key, slot));
+    this.version++;
+    return true;
   }
 
   /** The plan for the isolate, as JSON: [function index, arguments, kind] per slot, null for a dead one. */

@@ -29,7 +29,7 @@ import { ForeignValue, invoke, jsTypeName } from '../../kemi/invoke.js';
 import type { BoundFunction } from '../../kemi/registry.js';
 import { CALL_DROP, CALL_EXIT, CALL_OK, type CallResult, type EngineOptions, type ScriptEngine } from '../engine.js';
 import { failure, ScriptLocator } from './js-failures.js';
-import { CallPlan, convertResult, DEFERRED, PURE, READ, type PlanKind, type PlanValue } from './call-plan.js';
+import { CallPlan, convertResult, DEFERRED, PURE, READ, REVIEW_RUNS, type PlanKind, type PlanValue } from './call-plan.js';
 import { deadlineGrid, gridTimeout } from './deadline.js';
 import { PRELUDE_FILE, PRELUDE_SOURCE } from './prelude.js';
 
@@ -86,6 +86,8 @@ interface Instance {
   readonly where: ivm.Reference<() => string | undefined>;
   /** the calls the isolate queued and has not handed over (after a callback was stopped) */
   readonly take: ivm.Reference<() => string>;
+  /** uses of each slot of a callback's plan since last asked (CallPlan.prune) */
+  readonly hits: ivm.Reference<(index: number) => string>;
   /** callback name → runner index; only found functions are cached */
   readonly indexes: Map<string, number>;
   /** callback name → the plan version whose keys this isolate holds */
@@ -155,6 +157,11 @@ export class JsEngine implements ScriptEngine {
   private disposeWhenIdle = false;
   private crossed = 0;
 
+  /** How many calls the plan of callback `name` holds (call-plan.ts). */
+  plannedCalls(name: string): number {
+    return this.plans.get(name)?.size ?? 0;
+  }
+
   /** How many times the script's code called back to the host (KSR calls, queue hand-overs): what call plans save. */
   get crossings(): number {
     return this.crossed;
@@ -210,6 +217,8 @@ export class JsEngine implements ScriptEngine {
     // Save and restore: a KSR function may run another callback before returning.
     const outer = this.frame;
     const plan = this.plans.get(name) ?? null;
+    // renumbering a plan's slots is safe only while no callback runs
+    if (plan !== null && ++plan.runs >= REVIEW_RUNS && this.depth === 0) this.review(vm, index, plan);
     const frame: Frame = { ctx, route: name, stop: null, refused: false, plan, answers: null, dirty: false };
     this.frame = frame;
     ctx.stop = null;
@@ -357,11 +366,12 @@ export class JsEngine implements ScriptEngine {
         resolve: api.getSync('resolve', { reference: true }) as ivm.Reference<(name: string) => number>,
         where: api.getSync('where', { reference: true }) as ivm.Reference<() => string | undefined>,
         take: api.getSync('take', { reference: true }) as ivm.Reference<() => string>,
+        hits: api.getSync('hits', { reference: true }) as ivm.Reference<(index: number) => string>,
         indexes: new Map(),
         installed: new Map(),
         suspect: false,
       };
-      handles.push(vm.run, vm.resolve, vm.where, vm.take);
+      handles.push(vm.run, vm.resolve, vm.where, vm.take, vm.hits);
       api.release();
       let script: ivm.Script;
       try {
@@ -399,6 +409,18 @@ export class JsEngine implements ScriptEngine {
       const f = result.failure;
       throw new KemiError('KEMI_ERR_SCRIPT_LOAD', `${f.location ?? this.path}: ${f.message}`, { location: f.location });
     }
+  }
+
+  /** Drop the entries of a plan that the isolate did not use for REVIEW_RUNS runs (CallPlan.prune). */
+  private review(vm: Instance, index: number, plan: CallPlan): void {
+    let text = '';
+    try {
+      // slot numbers change only here, and the isolate gets the new ones with the next run
+      text = vm.hits.applySync(undefined, [index]);
+    } catch {
+      vm.suspect = true;
+    }
+    plan.prune(text === '' ? [] : text.split(',').map(Number));
   }
 
   /** Learn a call of the running callback that a later run's isolate may answer itself (call-plan.ts). */

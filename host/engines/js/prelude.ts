@@ -8,7 +8,7 @@
  * ([module, name, flags] per function: 1 may be in a call plan, 2 changes nothing), $2 the
  * script path, $3 the one sync ivm.Callback behind every KSR function: (table index,
  * ...arguments), $4 the sync ivm.Callback that hands queued deferred calls to the host
- * ("slot,slot,…"). Returns { run, resolve, where, take } for the host.
+ * ("slot,slot,…"). Returns { run, resolve, where, take, hits } for the host.
  *
  * Call plans (host/engines/js/call-plan.ts): a run is given the answers of its callback's plan
  * by slot, and the plan's keys when they changed. A call whose key is in the plan is answered
@@ -101,12 +101,13 @@ const STOPS = [undefined, stopError('KSR.x.exit() ended the callback'), stopErro
 // The running callback's plan (see the top): per KSR function index, how to find a call's
 // slot (byArgs); kind and answer by slot. Not used once a stop was seen, so every later KSR
 // call crosses and is refused by the host as before.
-let PLAN = null, KINDS = null, ANSWERS = null, STOPPED = false, FRESH = true;
+let PLAN = null, KINDS = null, ANSWERS = null, HITS = null, STOPPED = false, FRESH = true;
 // deferred calls queued and not yet handed to the host: "slot,slot,…", and how many
 let QUEUE = '', QUEUED = 0;
 const MAX_QUEUED = 64;
 const PURE = 0, READ = 1, DEFERRED = 2;
-// per callback index: { byFn: [per function index: { zero, one, many }], kinds: [kind by slot] }
+// per callback index: { byFn: [per function index: { zero, one, many }], kinds: [kind by
+// slot], hits: [uses by slot since the host last asked (hits())] }
 const PLANS = [];
 
 /** The key of a call with two or more arguments: typed primitives; null if not cacheable. */
@@ -162,11 +163,15 @@ function wrap(name, i, planned, effectFree) {
         const slot = f === undefined ? undefined : slotOf(f, arguments);
         if (slot !== undefined) {
           const kind = KINDS[slot], v = ANSWERS[slot];
-          if (kind === PURE || (kind === READ && FRESH)) return v;
+          if (kind === PURE || (kind === READ && FRESH)) {
+            HITS[slot]++;
+            return v;
+          }
           if (kind === DEFERRED && v !== null && QUEUED < MAX_QUEUED) {
             QUEUE = QUEUED === 0 ? '' + slot : QUEUE + ',' + slot;
             QUEUED++;
             FRESH = false;
+            HITS[slot]++;
             return v;
           }
         }
@@ -292,7 +297,16 @@ function install(i, keysJson) {
     else (f.many ??= new Map()).set(argsKey(args), slot);
     kinds[slot] = k[2];
   }
-  PLANS[i] = { byFn, kinds };
+  PLANS[i] = { byFn, kinds, hits: new Array(keys.length).fill(0) };
+}
+
+/** How often each slot of a callback's plan was used since the last time: "n,n,…"; '' without a plan. */
+function hits(i) {
+  const p = PLANS[i];
+  if (p === undefined) return '';
+  const out = p.hits.join(',');
+  p.hits.fill(0);
+  return out;
 }
 
 /**
@@ -302,7 +316,7 @@ function install(i, keysJson) {
  */
 function run(i, argument, answers, keys) {
   const f = fns[i];
-  const outerPlan = PLAN, outerKinds = KINDS, outerAnswers = ANSWERS, outerStopped = STOPPED, outerFresh = FRESH;
+  const outerPlan = PLAN, outerKinds = KINDS, outerAnswers = ANSWERS, outerHits = HITS, outerStopped = STOPPED, outerFresh = FRESH;
   STOPPED = false;
   FRESH = true;
   PLAN = null;
@@ -316,6 +330,7 @@ function run(i, argument, answers, keys) {
     ANSWERS = parseJson(answers);
     PLAN = p.byFn;
     KINDS = p.kinds;
+    HITS = p.hits;
   }
   let status = 'r';
   try {
@@ -327,6 +342,7 @@ function run(i, argument, answers, keys) {
     PLAN = outerPlan;
     KINDS = outerKinds;
     ANSWERS = outerAnswers;
+    HITS = outerHits;
     STOPPED = outerStopped;
     FRESH = outerFresh;
   }
@@ -354,5 +370,5 @@ function failed(e) {
   return 'e' + message.length + '|' + message + stack;
 }
 
-return { run, resolve, where: () => where(undefined), take: takeQueue };
+return { run, resolve, where: () => where(undefined), take: takeQueue, hits };
 `;
