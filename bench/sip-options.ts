@@ -2,9 +2,10 @@
  * sipp OPTIONS load against `kemihost run` pinned to core 0 (sipp on core 1), stepping the
  * rate up to the highest one with 0 failed calls and < 0.1% retransmissions. Prints, per
  * engine: the best clean rate and CPU µs per message measured from /proc at that rate.
- * With `kamailio` installed, the same Lua script runs under Kamailio in the same run.
+ * With `kamailio` installed, the same scripts run under Kamailio in the same run: the Lua one
+ * on app_lua, the JS one on app_jsdt (Duktape, the JS engine issue's reference).
  *
- *   node --no-node-snapshot --import tsx bench/sip-options.ts [lua|js|kamailio ...]
+ *   node --no-node-snapshot --import tsx bench/sip-options.ts [bare|lua|js|kamailio|kamailio_js ...]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -71,8 +72,10 @@ async function startBare(): Promise<Target> {
   return { name: 'node_bare_dgram', proc, port, pids: () => [pid] };
 }
 
-async function startKamailio(): Promise<Target | null> {
-  if (!existsSync('/usr/sbin/kamailio')) return null;
+/** Kamailio with the same script: Lua (app_lua) or, the issue's JS reference, Duktape (app_jsdt). */
+async function startKamailio(engine: 'lua' | 'js'): Promise<Target | null> {
+  const mod = engine === 'lua' ? 'app_lua' : 'app_jsdt';
+  if (!existsSync('/usr/sbin/kamailio') || !existsSync(`/usr/lib/x86_64-linux-gnu/kamailio/modules/${mod}.so`)) return null;
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'kh-bench-kam-'));
   const cfg = join(dir, 'kamailio.cfg');
@@ -85,9 +88,9 @@ debug=0
 auto_aliases=no
 loadmodule "sl.so"
 loadmodule "pv.so"
-loadmodule "app_lua.so"
-modparam("app_lua", "load", "${join(ROOT, 'bench/scripts/options.lua')}")
-cfgengine "lua"
+loadmodule "${mod}.so"
+modparam("${mod}", "load", "${join(ROOT, `bench/scripts/options.${engine}`)}")
+cfgengine "${engine === 'lua' ? 'lua' : 'jsdt'}"
 `);
   const proc = spawn('taskset', ['-c', '0', '/usr/sbin/kamailio', '-f', cfg, '-DD', '-E', '-m', '256', '-M', '16', '-P', join(dir, 'k.pid'), '-Y', dir, '-w', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
@@ -98,7 +101,7 @@ cfgengine "lua"
     return null;
   }
   const pid = proc.pid ?? 0;
-  return { name: 'kamailio_lua', proc, port, pids: () => [pid, ...childrenOf(pid)] };
+  return { name: `kamailio_${engine}`, proc, port, pids: () => [pid, ...childrenOf(pid)] };
 }
 
 interface Step { rate: number; ok: boolean; msgs: number; cpuUs: number; achieved: number; retrans: number; failed: number }
@@ -145,11 +148,13 @@ const results = new Map<string, number>();
 const which = process.argv.slice(2);
 const want = (n: string): boolean => which.length === 0 || which.includes(n);
 
-for (const name of ['bare', 'lua', 'js', 'kamailio'] as const) {
+for (const name of ['bare', 'lua', 'js', 'kamailio', 'kamailio_js'] as const) {
   if (!want(name)) continue;
   let t: Target | null;
   try {
-    t = name === 'kamailio' ? await startKamailio() : name === 'bare' ? await startBare() : await startKemihost(name);
+    if (name === 'kamailio') t = await startKamailio('lua');
+    else if (name === 'kamailio_js') t = await startKamailio('js');
+    else t = name === 'bare' ? await startBare() : await startKemihost(name);
   } catch (e) {
     process.stderr.write(`# ${name}: not started (${(e as Error).message})\n`);
     continue;
@@ -165,10 +170,15 @@ for (const name of ['bare', 'lua', 'js', 'kamailio'] as const) {
 }
 const bare = results.get('node_bare_dgram');
 const kam = results.get('kamailio_lua');
+const kamJs = results.get('kamailio_js');
 for (const e of ['lua', 'js']) {
   const ours = results.get(`kemihost_${e}`);
   if (kam !== undefined && ours !== undefined && Number.isFinite(kam) && Number.isFinite(ours)) {
     console.log(`sip_options_cpu_ratio_${e}_vs_kamailio ${(ours / kam).toFixed(2)} x`);
+  }
+  // the issue's JS reference: Kamailio running the same JS script on Duktape
+  if (e === 'js' && kamJs !== undefined && ours !== undefined && Number.isFinite(kamJs) && Number.isFinite(ours)) {
+    console.log(`sip_options_cpu_ratio_js_vs_kamailio_js ${(ours / kamJs).toFixed(2)} x`);
   }
   if (bare !== undefined && ours !== undefined && Number.isFinite(bare) && Number.isFinite(ours)) {
     console.log(`sip_options_cpu_over_bare_${e} ${(ours - bare).toFixed(1)} us`);
