@@ -1,5 +1,7 @@
 /** SIP over UDP: one socket per listen address; a datagram is one message. */
 import dgram from 'node:dgram';
+import dns from 'node:dns';
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { Source } from '../kemi/context.js';
 import type { SipSocket, ReceiveHandler } from './socket.js';
@@ -20,7 +22,7 @@ export class UdpListener implements SipSocket {
     this.family = host.includes(':') ? 6 : 4;
     this.localIp = host;
     this.localPort = port;
-    this.sock = dgram.createSocket({ type: this.family === 6 ? 'udp6' : 'udp4', ipv6Only: this.family === 6 });
+    this.sock = dgram.createSocket({ type: this.family === 6 ? 'udp6' : 'udp4', ipv6Only: this.family === 6, lookup: addressLookup });
   }
 
   async listen(onReceive: ReceiveHandler): Promise<void> {
@@ -60,4 +62,19 @@ export class UdpListener implements SipSocket {
       this.sock.close(() => { resolve(); });
     });
   }
+}
+
+/**
+ * dgram resolves the destination of every send, even an IP address, and node's default
+ * answers one a tick later (a process.nextTick per message, bench: 0.4 µs of 5 per send). We
+ * only send to addresses (forward() resolves names first): answer those at once.
+ */
+function addressLookup(
+  hostname: string,
+  options: dns.LookupOneOptions,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else dns.lookup(hostname, options, callback);
 }
