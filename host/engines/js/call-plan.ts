@@ -21,7 +21,6 @@
  * done only while no callback runs.
  */
 import type { Context } from '../../kemi/context.js';
-import { invoke, jsTypeName } from '../../kemi/invoke.js';
 import type { BoundFunction } from '../../kemi/registry.js';
 import type { KemiType } from '../../kemi/types.js';
 
@@ -42,9 +41,9 @@ interface PlanEntry {
   readonly fn: BoundFunction;
   /** its index in the KSR table (what the isolate calls it by) */
   readonly index: number;
-  /** the arguments as the script passed them (invoke checks them again on every run) */
+  /** the arguments as the script passed them (the key, and what the isolate matches) */
   readonly raw: readonly unknown[];
-  /** the same, checked and converted: what `predict` is given */
+  /** the same, checked and converted by invoke when learnt: what `impl` and `predict` are given */
   readonly checked: readonly unknown[];
   readonly kind: PlanKind;
   /** planKey */
@@ -107,7 +106,8 @@ export class CallPlan {
             const p = e.fn.predict?.(ctx, e.checked);
             v = p === undefined ? null : (convertResult(e.fn.returns, p) as PlanValue);
           } else {
-            v = convertResult(e.fn.returns, invoke(e.fn, ctx, [...e.raw], jsTypeName)) as PlanValue;
+            // the arguments were checked and converted when the entry was learnt: same result
+            v = convertResult(e.fn.returns, e.fn.impl(ctx, e.checked)) as PlanValue;
           }
         } catch {
           // cannot happen for arguments that passed before; never keep a failing entry
@@ -148,7 +148,7 @@ export class CallPlan {
   runDeferred(slot: number, ctx: Context): { fn: BoundFunction; result: unknown } | null {
     const e = this.entries[slot];
     if (e?.kind !== DEFERRED) return null;
-    return { fn: e.fn, result: convertResult(e.fn.returns, invoke(e.fn, ctx, [...e.raw], jsTypeName)) };
+    return { fn: e.fn, result: convertResult(e.fn.returns, e.fn.impl(ctx, e.checked)) };
   }
 }
 
