@@ -5,7 +5,7 @@
  * KSR.x.drop(). An Exchange is also the request's Suspender: async modules hold the request
  * past the callback and resume it in a route of their choosing.
  */
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { validateHeaderName, validateHeaderValue, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Context, type Suspender } from '../host/kemi/context.js';
 import type { Counter } from '../host/kemi/stats.js';
@@ -206,6 +206,24 @@ export class Exchange implements Suspender {
    * replied, client gone, a header or reason node refuses); then nothing was sent.
    */
   reply(code: number, reason: string, ctype: string, body: string): boolean {
+    const headers = this.headersFor(ctype);
+    if (headers === null) return false;
+    const sent = this.send(code, reason, headers, body);
+    if (sent) this.server.stats.replies.value++;
+    return sent;
+  }
+
+  /** Whether a reply can still be sent: not answered yet, the client still there. */
+  canReply(): boolean {
+    return this.state !== 'done' && !this.res.headersSent && !this.res.destroyed;
+  }
+
+  /**
+   * The reply's headers as writeHead takes them: the Content-Type, then the script's
+   * append_to_reply lines. null when node would refuse one, checked with node's own
+   * validators, so that xhttp_reply's prediction of its result (xhttp.ts) is exact.
+   */
+  headersFor(ctype: string): string[] | null {
     const headers: string[] = [];
     const hasCtype = ctype !== '';
     if (hasCtype) headers.push('Content-Type', ctype);
@@ -217,9 +235,16 @@ export class Exchange implements Suspender {
       if (FRAMING.has(lower) || (hasCtype && lower === 'content-type')) continue;
       headers.push(name, line.slice(colon + 1).trim());
     }
-    const sent = this.send(code, reason, headers, body);
-    if (sent) this.server.stats.replies.value++;
-    return sent;
+    try {
+      for (let k = 0; k < headers.length; k += 2) {
+        const name = headers[k] as string;
+        validateHeaderName(name);
+        validateHeaderValue(name, headers[k + 1] as string);
+      }
+    } catch {
+      return null;
+    }
+    return headers;
   }
 
   /** A reply the host makes (default, error, timeout, shutdown): text/plain with the reason. */

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { Context } from '../host/kemi/context.js';
-import { defineModule, fn, type PvDef, type Xval } from '../host/kemi/types.js';
+import { deferrable, defineModule, fn, type PvDef, type Xval } from '../host/kemi/types.js';
 import { Exchange, XhttpServer } from './xhttp-exchange.js';
 
 function regexParam(doc: string) {
@@ -68,13 +68,27 @@ function exchangeOf(ctx: Context): Exchange | null {
 /** Characters node (and RFC 9112) refuse in a reason phrase; checked first so -1 is certain. */
 const BAD_REASON = /[^\t\x20-\x7e\x80-\xff]/;
 
+/** Kamailio accepts 100..700; a 1xx cannot end an HTTP exchange, and 700 is not a status. */
+function validStatus(code: number, reason: string): boolean {
+  return Number.isInteger(code) && code >= 200 && code <= 699 && reason !== '' && !BAD_REASON.test(reason);
+}
+
 function xhttpReply(ctx: Context, code: number, reason: string, ctype: string, body: string): number {
   const ex = exchangeOf(ctx);
-  if (ex === null) return -1;
-  // Kamailio accepts 100..700; a 1xx cannot end an HTTP exchange, and 700 is not a status.
-  if (!Number.isInteger(code) || code < 200 || code > 699) return -1;
-  if (reason === '' || BAD_REASON.test(reason)) return -1;
+  if (ex === null || !validStatus(code, reason)) return -1;
   return ex.reply(code, reason, ctype, body) ? 1 : -1;
+}
+
+/**
+ * What xhttpReply will return, without replying (KemiFunctionDef.predict). It reads whether
+ * the request was answered and the headers the script added, which later calls change: it
+ * holds only while nothing has changed. Not in an xhttp request: not predicted (-1 at once).
+ */
+function predictReply(ctx: Context, args: readonly unknown[]): number | undefined {
+  const ex = exchangeOf(ctx);
+  if (ex === null) return undefined;
+  if (!validStatus(Number(args[0]), String(args[1]))) return -1;
+  return ex.canReply() && ex.headersFor(String(args[2])) !== null ? 1 : -1;
 }
 
 /** $hu: the HTTP URL; for a SIP request, its Request-URI as received (Kamailio reads the first line). */
@@ -131,8 +145,9 @@ export default defineModule({
   },
   close: (s: XhttpServer) => { s.close(); },
   functions: {
-    xhttp_reply: fn(['int', 'str', 'str', 'str'], 'int', (_s: XhttpServer, ctx, code, reason, ctype, body) => xhttpReply(ctx, code, reason, ctype, body),
+    xhttp_reply: deferrable(fn(['int', 'str', 'str', 'str'], 'int', (_s: XhttpServer, ctx, code, reason, ctype, body) => xhttpReply(ctx, code, reason, ctype, body),
       'Reply to the current HTTP request: status code (200..699), reason phrase (not empty), Content-Type ("" for none), body; headers added with KSR.hdr.append_to_reply() go with it. 1 sent; -1 when not in an xhttp request, already replied, the client is gone, or the code, reason or a header is invalid (nothing sent). Kamailio\'s KEMI variant returns 0 on success; here 1, since 0 means "stop the script" in KEMI\'s convention.'),
+    (_s, ctx, args) => predictReply(ctx, args), 'while unchanged'),
     get_hu: fn([], 'xval', (_s: XhttpServer, ctx) => hu(ctx),
       'The URL of the current HTTP request (path and query string, as received), like $hu; a SIP request\'s Request-URI; null otherwise. For the path or the query string alone use KSR.pv.get("$(hu{url.path})") / KSR.pv.get("$(hu{url.querystring})"), Kamailio\'s KEMI way, which works here too (so no separate getters).'),
   },

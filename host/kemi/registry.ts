@@ -26,6 +26,8 @@ export interface BoundFunction {
   readonly read: ((args: readonly unknown[]) => boolean) | null;
   /** the result a call will return, known in advance (KemiFunctionDef.predict); null: never */
   readonly predict: ((ctx: Context, args: readonly unknown[]) => unknown) | null;
+  /** the prediction holds only while nothing has changed (KemiFunctionDef.predictWhileUnchanged) */
+  readonly predictWhileUnchanged: boolean;
   /** the function never changes anything (it has `pure` or `read`) */
   readonly effectFree: boolean;
 }
@@ -106,6 +108,7 @@ export class KemiRegistry {
         pure: bindPredicate(f.pure, state),
         read: bindPredicate(f.read, state),
         predict: f.predict === undefined ? null : ((p) => (ctx: Context, args: readonly unknown[]) => p(state, ctx, args))(f.predict),
+        predictWhileUnchanged: f.predictWhileUnchanged === true,
         effectFree: f.pure !== undefined || f.read !== undefined,
       };
       functions.push(bound);

@@ -57,6 +57,12 @@ export interface KemiFunctionDef<S = unknown> {
    * here.
    */
   readonly predict?: (state: S, ctx: Context, args: readonly unknown[]) => unknown;
+  /**
+   * `predict` also reads what KSR calls change (whether the request was already answered, the
+   * reply headers added): its result holds only while nothing has changed in the callback, as
+   * a `read` does. The engine then queues the call only as the callback's first change.
+   */
+  readonly predictWhileUnchanged?: true;
 }
 
 /**
@@ -86,8 +92,9 @@ export function readFn<S>(def: KemiFunctionDef<S>, read: NonNullable<KemiFunctio
 export function deferrable<S>(
   def: KemiFunctionDef<S>,
   predict: (state: S, ctx: Context, args: readonly unknown[]) => unknown,
+  holds: 'for the context' | 'while unchanged' = 'for the context',
 ): KemiFunctionDef<S> {
-  return { ...def, predict };
+  return holds === 'for the context' ? { ...def, predict } : { ...def, predict, predictWhileUnchanged: true };
 }
 
 /** A pseudo-variable class: `$ru`, or `$var(name)` where `param` is `name`. */

@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { runBindingCases, type BindingCase } from '../helpers/binding-cases.js';
+import { runXhttpCases, type XhttpCase, type XhttpRequest } from '../helpers/xhttp-cases.js';
 
 /** enough for the plan to be learnt (second run) and used (third run on) */
 const REPEAT = 5;
@@ -136,3 +137,70 @@ const cases: BindingCase[] = [
 ];
 
 runBindingCases('call plans: repeated messages', cases);
+
+/** A GET of `path` that must be answered with `expect`. */
+function get(path: string, expect: XhttpRequest['expect']): XhttpRequest {
+  return { method: 'GET', path, expect };
+}
+
+const xhttpCases: XhttpCase[] = [
+  {
+    name: 'a queued xhttp_reply answers every request; a second one returns -1 and sends nothing',
+    lua: `if KSR.pv.get("$hu") == "/show" then
+        KSR.xhttp.xhttp_reply(200, "OK", "text/plain", KSR.pv.get("$shv(last)"))
+      else
+        local a = KSR.xhttp.xhttp_reply(200, "OK", "text/plain", "first")
+        local b = KSR.xhttp.xhttp_reply(500, "Again", "text/plain", "second")
+        KSR.pv.sets("$shv(last)", a .. "," .. b)
+      end`,
+    js: `if (KSR.pv.get("$hu") === "/show") {
+        KSR.xhttp.xhttp_reply(200, "OK", "text/plain", KSR.pv.get("$shv(last)"));
+      } else {
+        const a = KSR.xhttp.xhttp_reply(200, "OK", "text/plain", "first");
+        const b = KSR.xhttp.xhttp_reply(500, "Again", "text/plain", "second");
+        KSR.pv.sets("$shv(last)", a + "," + b);
+      }`,
+    requests: [...Array.from({ length: REPEAT }, () => get('/pair', { status: 200, body: 'first' })), get('/show', { status: 200, body: '1,-1' })],
+    stats: { 'xhttp:replies': REPEAT + 1, 'script:deferred_mismatch': 0 },
+  },
+  {
+    name: 'a header added before a queued xhttp_reply goes with it',
+    lua: 'KSR.hdr.append_to_reply("X-A: 1\\r\\n")\nKSR.xhttp.xhttp_reply(200, "OK", "text/plain", "with header")',
+    js: 'KSR.hdr.append_to_reply("X-A: 1\\r\\n");\nKSR.xhttp.xhttp_reply(200, "OK", "text/plain", "with header");',
+    requests: Array.from({ length: REPEAT }, () => get('/h', { status: 200, body: 'with header', headers: { 'x-a': '1' } })),
+    stats: { 'xhttp:replies': REPEAT, 'script:deferred_mismatch': 0 },
+  },
+  {
+    name: 'a header node refuses, added first: xhttp_reply sees it and returns -1 (then the default 500)',
+    lua: `local hu = KSR.pv.get("$hu")
+      if hu == "/show" then
+        KSR.xhttp.xhttp_reply(200, "OK", "text/plain", KSR.pv.get("$shv(r)"))
+      else
+        if hu == "/bad" then KSR.hdr.append_to_reply("Bad Name: x\\r\\n") end
+        KSR.pv.sets("$shv(r)", KSR.xhttp.xhttp_reply(200, "OK", "text/plain", "x"))
+      end`,
+    js: `const hu = KSR.pv.get("$hu");
+      if (hu === "/show") {
+        KSR.xhttp.xhttp_reply(200, "OK", "text/plain", KSR.pv.get("$shv(r)"));
+      } else {
+        if (hu === "/bad") KSR.hdr.append_to_reply("Bad Name: x\\r\\n");
+        KSR.pv.sets("$shv(r)", KSR.xhttp.xhttp_reply(200, "OK", "text/plain", "x"));
+      }`,
+    // the reply is learnt (and then queued) where it comes first; after the header it must not be
+    requests: [
+      ...Array.from({ length: REPEAT }, () => get('/plain', { status: 200, body: 'x' })),
+      get('/bad', { status: 500 }),
+      get('/show', { status: 200, body: '-1' }),
+    ],
+    stats: { 'xhttp:replies': REPEAT + 1, 'xhttp:default_replies': 1, 'script:deferred_mismatch': 0 },
+  },
+  {
+    name: 'a Content-Type node refuses: -1 and nothing sent, so the script can answer otherwise',
+    lua: 'if KSR.xhttp.xhttp_reply(200, "OK", "text/plain\\r\\nX-Evil: 1", "x") < 0 then KSR.xhttp.xhttp_reply(400, "Bad Type", "", "") end',
+    js: 'if (KSR.xhttp.xhttp_reply(200, "OK", "text/plain\\r\\nX-Evil: 1", "x") < 0) KSR.xhttp.xhttp_reply(400, "Bad Type", "", "");',
+    requests: Array.from({ length: REPEAT }, () => get('/t', { status: 400, reason: 'Bad Type', headers: { 'x-evil': null } })),
+    stats: { 'xhttp:replies': REPEAT, 'script:deferred_mismatch': 0 },
+  },
+];
+
+runXhttpCases('call plans: repeated HTTP requests', xhttpCases);

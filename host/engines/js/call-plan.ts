@@ -12,6 +12,8 @@
  *   isolate gives the script the predicted result and queues the call; the queue runs on the
  *   host, in order, before any other KSR call crosses and when the callback ends, so every
  *   effect is in place before anything can look at it.
+ * - DEFERRED_UNCHANGED (`predict` with `predictWhileUnchanged`): the same, but the prediction
+ *   holds only as a READ does, so the call is queued only as the run's first change.
  *
  * An entry is keyed by the function's index and its primitive arguments (the isolate finds it
  * by the same, prelude.ts: slotOf). Slots only grow while callbacks run (a failing entry is
@@ -27,7 +29,9 @@ import type { KemiType } from '../../kemi/types.js';
 export const PURE = 0;
 export const READ = 1;
 export const DEFERRED = 2;
-export type PlanKind = typeof PURE | typeof READ | typeof DEFERRED;
+/** DEFERRED whose prediction holds only while nothing has changed (predictWhileUnchanged) */
+export const DEFERRED_UNCHANGED = 3;
+export type PlanKind = typeof PURE | typeof READ | typeof DEFERRED | typeof DEFERRED_UNCHANGED;
 
 export type PlanValue = string | number | boolean | null;
 
@@ -75,7 +79,8 @@ export class CallPlan {
   /** Learn a call the callback made (crossing): index in the KSR table, arguments before and after checking. */
   learn(kind: PlanKind, fn: BoundFunction, index: number, raw: readonly unknown[], checked: readonly unknown[]): void {
     // JSON carries no undefined: a deferred call that returns nothing is not worth the special case
-    if (this.entries.length >= MAX_ENTRIES || (kind === DEFERRED && fn.returns === 'none')) return;
+    const deferred = kind === DEFERRED || kind === DEFERRED_UNCHANGED;
+    if (this.entries.length >= MAX_ENTRIES || (deferred && fn.returns === 'none')) return;
     const key = planKey(index, raw);
     if (key === null || this.slots.has(key)) return;
     if (!this.candidates.has(key)) {
@@ -102,7 +107,7 @@ export class CallPlan {
       let v: PlanValue = null;
       if (e.live) {
         try {
-          if (e.kind === DEFERRED) {
+          if (e.kind === DEFERRED || e.kind === DEFERRED_UNCHANGED) {
             const p = e.fn.predict?.(ctx, e.checked);
             v = p === undefined ? null : (convertResult(e.fn.returns, p) as PlanValue);
           } else {
@@ -147,7 +152,7 @@ export class CallPlan {
   /** Run a queued DEFERRED call; the result it really returned. Throws what the function throws. */
   runDeferred(slot: number, ctx: Context): { fn: BoundFunction; result: unknown } | null {
     const e = this.entries[slot];
-    if (e?.kind !== DEFERRED) return null;
+    if (e === undefined || (e.kind !== DEFERRED && e.kind !== DEFERRED_UNCHANGED)) return null;
     return { fn: e.fn, result: convertResult(e.fn.returns, e.fn.impl(ctx, e.checked)) };
   }
 }

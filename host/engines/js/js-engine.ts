@@ -29,7 +29,7 @@ import { ForeignValue, invoke, jsTypeName } from '../../kemi/invoke.js';
 import type { BoundFunction } from '../../kemi/registry.js';
 import { CALL_DROP, CALL_EXIT, CALL_OK, type CallResult, type EngineOptions, type ScriptEngine } from '../engine.js';
 import { failure, ScriptLocator } from './js-failures.js';
-import { CallPlan, convertResult, DEFERRED, PURE, READ, REVIEW_RUNS, type PlanKind, type PlanValue } from './call-plan.js';
+import { CallPlan, convertResult, DEFERRED, DEFERRED_UNCHANGED, PURE, READ, REVIEW_RUNS, type PlanKind, type PlanValue } from './call-plan.js';
 import { deadlineGrid, gridTimeout } from './deadline.js';
 import { PRELUDE_FILE, PRELUDE_SOURCE } from './prelude.js';
 
@@ -424,12 +424,14 @@ export class JsEngine implements ScriptEngine {
   }
 
   /** Learn a call of the running callback that a later run's isolate may answer itself (call-plan.ts). */
-  private remember(frame: Frame, fn: BoundFunction, index: number, raw: readonly unknown[], checked: readonly unknown[]): void {
+  private remember(frame: Frame, wasDirty: boolean, fn: BoundFunction, index: number, raw: readonly unknown[], checked: readonly unknown[]): void {
     if (frame.route === '') return;
     let kind: PlanKind;
     if (fn.pure?.(checked) === true) kind = PURE;
-    else if (!frame.dirty && fn.read?.(checked) === true) kind = READ;
-    else if (fn.predict !== null && fn.predict(frame.ctx, checked) !== undefined) kind = DEFERRED;
+    else if (!wasDirty && fn.read?.(checked) === true) kind = READ;
+    else if (fn.predict === null || fn.predict(frame.ctx, checked) === undefined) return;
+    else if (!fn.predictWhileUnchanged) kind = DEFERRED;
+    else if (!wasDirty) kind = DEFERRED_UNCHANGED;
     else return;
     let plan = this.plans.get(frame.route);
     if (plan === undefined) {
@@ -501,6 +503,7 @@ export class JsEngine implements ScriptEngine {
       // eslint-disable-next-line @typescript-eslint/only-throw-error -- a stop code, see prelude.ts
       throw frame.stop === 'drop' ? STOP_DROP : STOP_EXIT;
     }
+    const wasDirty = frame.dirty;
     if (!fn.effectFree) frame.dirty = true;
     for (let k = 0; k < args.length; k++) {
       const a = args[k];
@@ -510,7 +513,7 @@ export class JsEngine implements ScriptEngine {
     let r: unknown;
     try {
       r = invoke(fn, frame.ctx, args, jsTypeName);
-      if (raw !== null) this.remember(frame, fn, index, raw, args);
+      if (raw !== null) this.remember(frame, wasDirty, fn, index, raw, args);
     } catch (e) {
       // eslint-disable-next-line @typescript-eslint/only-throw-error -- a message or a stop code, see prelude.ts
       throw this.raise(e, fn, frame);

@@ -13,7 +13,7 @@
  * Call plans (host/engines/js/call-plan.ts): a run is given the answers of its callback's plan
  * by slot, and the plan's keys when they changed. A call whose key is in the plan is answered
  * here: PURE always, READ while nothing has changed yet in this run (FRESH), DEFERRED by
- * queueing the slot and returning the predicted result. The queue goes to the host before any
+ * queueing the slot and returning the predicted result (DEFERRED_UNCHANGED: only while FRESH). The queue goes to the host before any
  * KSR call crosses, and with run's result; take() hands it over after a stopped run.
  *
  * Host → isolate protocol of a KSR function's callback (it never lets a host exception cross):
@@ -105,7 +105,7 @@ let PLAN = null, KINDS = null, ANSWERS = null, HITS = null, STOPPED = false, FRE
 // deferred calls queued and not yet handed to the host: "slot,slot,…", and how many
 let QUEUE = '', QUEUED = 0;
 const MAX_QUEUED = 64;
-const PURE = 0, READ = 1, DEFERRED = 2;
+const PURE = 0, READ = 1, DEFERRED = 2, DEFERRED_UNCHANGED = 3;
 // per callback index: { byFn: [per function index: { zero, one, many }], kinds: [kind by
 // slot], hits: [uses by slot since the host last asked (hits())] }
 const PLANS = [];
@@ -167,7 +167,7 @@ function wrap(name, i, planned, effectFree) {
             HITS[slot]++;
             return v;
           }
-          if (kind === DEFERRED && v !== null && QUEUED < MAX_QUEUED) {
+          if ((kind === DEFERRED || (kind === DEFERRED_UNCHANGED && FRESH)) && v !== null && QUEUED < MAX_QUEUED) {
             QUEUE = QUEUED === 0 ? '' + slot : QUEUE + ',' + slot;
             QUEUED++;
             FRESH = false;
