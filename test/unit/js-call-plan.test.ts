@@ -102,6 +102,23 @@ describe('JsEngine call plans', () => {
     for (let i = 0; i < 3; i++) assert.equal(out(bob), 'call-1@198.51.100.7/alice/198.51.100.7');
   });
 
+  it('a script that tampers with Map and Array cannot make a planned call answer for another', () => {
+    const e = load(`
+      Map.prototype.get = function () { return 0; };
+      Map.prototype.set = function () { return this; };
+      Array.prototype.join = function () { return "0,0,0"; };
+      for (let k = 0; k < 64; k++) Array.prototype[k] = { zero: 0, one: null, many: null };
+      function ksr_request_route() {
+        const fu = KSR.pv.get("$fU"), tu = KSR.pv.get("$tU");
+        KSR.hdr.append_to_reply("X-U: " + fu + "," + tu + "," + KSR.is_INVITE() + "\\r\\n");
+        KSR.sl.sl_send_reply(200, "OK");
+      }`);
+    const sip = new RecordingSip();
+    assert.deepEqual(crossingsPerRun(e, 4, () => sipContext(sip)), [5, 5, 0, 0]);
+    assert.equal(sip.replies.length, 4);
+    for (const r of sip.replies) assert.deepEqual(r, { code: 200, reason: 'OK', headers: ['X-U: alice,bob,true\r\n'] });
+  });
+
   it('a wrong prediction is counted and logged; the call still runs', () => {
     const e = load(`function ksr_request_route() {
       KSR.pv.seti("$var(rc)", KSR.sl.sl_send_reply(200, "OK"));

@@ -37,6 +37,10 @@ const ErrorProto = ErrorCtor.prototype;
 const { apply, defineProperty, deleteProperty, getOwnPropertyDescriptor } = Reflect;
 const freeze = Object.freeze;
 const isArray = Array.isArray;
+// the plan's lookups (slotOf, install): a script that replaces Map or Array methods, or puts
+// indexes on Array.prototype, must not be able to make a call answer for another
+const MapCtor = Map;
+const mapGet = MapCtor.prototype.get, mapSet = MapCtor.prototype.set;
 const stringify = JSON.stringify;
 const parseJson = JSON.parse;
 const StringCtor = String;
@@ -106,9 +110,9 @@ let PLAN = null, KINDS = null, ANSWERS = null, HITS = null, STOPPED = false, FRE
 let QUEUE = '', QUEUED = 0;
 const MAX_QUEUED = 64;
 const PURE = 0, READ = 1, DEFERRED = 2, DEFERRED_UNCHANGED = 3;
-// per callback index: { byFn: [per function index: { zero, one, many }], kinds: [kind by
-// slot], hits: [uses by slot since the host last asked (hits())] }
-const PLANS = [];
+// callback index → { byFn: [per function index: { zero, one, many } or null], kinds: [kind by
+// slot], hits: [uses by slot since the host last asked (hits())] }; arrays without holes
+const PLANS = new MapCtor();
 
 /** The key of a call with two or more arguments: typed primitives; null if not cacheable. */
 function argsKey(args) {
@@ -129,10 +133,10 @@ function argsKey(args) {
 function slotOf(f, args) {
   const n = args.length;
   if (n === 0) return f.zero;
-  if (n === 1) return f.one === null ? undefined : f.one.get(args[0]);
+  if (n === 1) return f.one === null ? undefined : apply(mapGet, f.one, [args[0]]);
   if (f.many === null) return undefined;
   const key = argsKey(args);
-  return key === null ? undefined : f.many.get(key);
+  return key === null ? undefined : apply(mapGet, f.many, [key]);
 }
 
 function takeQueue() {
@@ -160,7 +164,7 @@ function wrap(name, i, planned, effectFree) {
     [name]() {
       if (planned && PLAN !== null && !STOPPED) {
         const f = PLAN[i];
-        const slot = f === undefined ? undefined : slotOf(f, arguments);
+        const slot = f === null ? undefined : slotOf(f, arguments);
         if (slot !== undefined) {
           const kind = KINDS[slot], v = ANSWERS[slot];
           if (kind === PURE || (kind === READ && FRESH)) {
@@ -285,27 +289,34 @@ function resolve(name) {
 
 /** Make the isolate's copy of a callback's plan: JSON of [function index, arguments, kind] (or null) by slot. */
 function install(i, keysJson) {
-  const keys = parseJson(keysJson), byFn = [], kinds = [];
+  const keys = parseJson(keysJson), byFn = [], kinds = [], hits = [];
+  for (let k = 0; k < table.length; k++) byFn[k] = null;
   for (let slot = 0; slot < keys.length; slot++) {
+    kinds[slot] = -1;
+    hits[slot] = 0;
     const k = keys[slot];
     if (k === null) continue;
     const fi = k[0], args = k[1];
     let f = byFn[fi];
-    if (f === undefined) f = byFn[fi] = { zero: undefined, one: null, many: null };
+    if (f === null) f = byFn[fi] = { zero: undefined, one: null, many: null };
     if (args.length === 0) f.zero = slot;
-    else if (args.length === 1) (f.one ??= new Map()).set(args[0], slot);
-    else (f.many ??= new Map()).set(argsKey(args), slot);
+    else if (args.length === 1) apply(mapSet, f.one ??= new MapCtor(), [args[0], slot]);
+    else apply(mapSet, f.many ??= new MapCtor(), [argsKey(args), slot]);
     kinds[slot] = k[2];
   }
-  PLANS[i] = { byFn, kinds, hits: new Array(keys.length).fill(0) };
+  apply(mapSet, PLANS, [i, { byFn, kinds, hits }]);
 }
 
 /** How often each slot of a callback's plan was used since the last time: "n,n,…"; '' without a plan. */
 function hits(i) {
-  const p = PLANS[i];
+  const p = apply(mapGet, PLANS, [i]);
   if (p === undefined) return '';
-  const out = p.hits.join(',');
-  p.hits.fill(0);
+  const counts = p.hits;
+  let out = '';
+  for (let slot = 0; slot < counts.length; slot++) {
+    out += (slot === 0 ? '' : ',') + counts[slot];
+    counts[slot] = 0;
+  }
   return out;
 }
 
@@ -324,7 +335,7 @@ function run(i, argument, answers, keys) {
   QUEUE = '';
   QUEUED = 0;
   if (keys !== null) install(i, keys);
-  const p = PLANS[i];
+  const p = apply(mapGet, PLANS, [i]);
   if (answers !== null && p !== undefined) {
     // JSON text: a string crosses as a primitive, cheaper than a copied array
     ANSWERS = parseJson(answers);
