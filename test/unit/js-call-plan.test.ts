@@ -49,6 +49,18 @@ describe('JsEngine call plans', () => {
     for (const r of sip.replies) assert.deepEqual(r, { code: 200, reason: 'OK', headers: ['X-Bench: 1\r\n'] });
   });
 
+  it('a call that crosses after queued calls takes them along: one crossing for both', () => {
+    const e = load(`function ksr_request_route() {
+      KSR.hdr.append_to_reply("X-A: 1\\r\\n");
+      KSR.hdr.append_to_reply("X-B: 2\\r\\n");
+      KSR.sl.send_reply(200, "OK");
+    }`);
+    const sip = new RecordingSip();
+    assert.deepEqual(crossingsPerRun(e, 4, () => sipContext(sip)), [3, 3, 1, 1]);
+    assert.equal(sip.replies.length, 4);
+    for (const r of sip.replies) assert.deepEqual(r.headers, ['X-A: 1\r\n', 'X-B: 2\r\n']);
+  });
+
   it('a call whose arguments change on every message stays out of the plan and keeps crossing', () => {
     const e = load(`let n = 0;
       function ksr_request_route() { KSR.hdr.append_to_reply("X-N: " + (n++) + "\\r\\n"); KSR.sl.sl_send_reply(200, "OK"); }`);

@@ -140,7 +140,7 @@ export class JsEngine implements ScriptEngine {
   /** the host side of every KSR function; reused by every isolate this engine builds */
   private readonly dispatchCb: ivm.Callback;
   private readonly consoleCb: ivm.Callback;
-  private readonly flushCb: ivm.Callback;
+  private readonly flushThenCb: ivm.Callback;
   /**
    * What the callbacks reach the engine through. isolated-vm keeps the host function of an
    * ivm.Callback alive after its isolate is disposed, so a callback that closed over `this`
@@ -187,7 +187,7 @@ export class JsEngine implements ScriptEngine {
     // per engine instead of one per function
     this.dispatchCb = new ivm.Callback((index: number, ...args: unknown[]) => link.engine?.dispatchAt(index, args));
     this.consoleCb = new ivm.Callback((level: unknown, text: unknown, at: unknown) => { link.engine?.console(level, text, at); });
-    this.flushCb = new ivm.Callback((slots: unknown) => { link.engine?.flush(slots); });
+    this.flushThenCb = new ivm.Callback((slots: unknown, index: number, ...args: unknown[]) => link.engine?.flushThen(slots, index, args));
     this.mismatches = opts.registry.stats.counter('script', 'deferred_mismatch');
   }
 
@@ -297,7 +297,7 @@ export class JsEngine implements ScriptEngine {
       if (!vm.isolate.isDisposed) vm.isolate.dispose();
       retire(vm.handles);
     }
-    retire([this.dispatchCb, this.consoleCb, this.flushCb]);
+    retire([this.dispatchCb, this.consoleCb, this.flushThenCb]);
   }
 
   /** The live instance; an isolate lost to the memory limit is rebuilt from the same source. */
@@ -355,7 +355,7 @@ export class JsEngine implements ScriptEngine {
       handles.push(context, table, tableCopy);
       const api = context.evalClosureSync(
         PRELUDE_SOURCE,
-        [this.consoleCb, tableCopy, this.path, this.dispatchCb, this.flushCb],
+        [this.consoleCb, tableCopy, this.path, this.dispatchCb, this.flushThenCb],
         { filename: PRELUDE_FILE, result: { reference: true } },
       );
       handles.push(api);
@@ -442,11 +442,13 @@ export class JsEngine implements ScriptEngine {
     plan.learn(kind, fn, index, raw, checked);
   }
 
-  /** The isolate hands over its queued calls before a KSR call crosses (prelude.ts: flushQueue). */
-  private flush(slots: unknown): void {
-    this.crossed++;
-    if (typeof slots !== 'string' || slots === '') return;
-    this.runQueued(this.frame, slots);
+  /**
+   * A KSR call that crosses while the isolate holds queued calls: they ran first in the
+   * script, so they run first here, then the call (prelude.ts, wrap). One crossing for both.
+   */
+  private flushThen(slots: unknown, index: number, args: unknown[]): unknown {
+    if (typeof slots === 'string' && slots !== '') this.runQueued(this.frame, slots);
+    return this.dispatchAt(index, args);
   }
 
   /**

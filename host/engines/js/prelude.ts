@@ -7,8 +7,9 @@
  * Closure arguments: $0 the host console sink (level, text, location), $1 the KSR table
  * ([module, name, flags] per function: 1 may be in a call plan, 2 changes nothing), $2 the
  * script path, $3 the one sync ivm.Callback behind every KSR function: (table index,
- * ...arguments), $4 the sync ivm.Callback that hands queued deferred calls to the host
- * ("slot,slot,…"). Returns { run, resolve, where, take, hits } for the host.
+ * ...arguments), $4 the same for a KSR call made while deferred calls are queued: (queued
+ * slots "slot,slot,…", table index, ...arguments), the host runs the queue, then the call.
+ * Returns { run, resolve, where, take, hits } for the host.
  *
  * Call plans (host/engines/js/call-plan.ts): a run is given the answers of its callback's plan
  * by slot, and the plan's keys when they changed. A call whose key is in the plan is answered
@@ -29,7 +30,7 @@
 export const PRELUDE_FILE = 'kemihost:prelude';
 
 export const PRELUDE_SOURCE = String.raw`'use strict';
-const hostLog = $0, table = $1, PATH = $2, host = $3, flushHost = $4;
+const hostLog = $0, table = $1, PATH = $2, host = $3, flushThen = $4;
 const G = globalThis;
 const ErrorCtor = Error;
 const captureStackTrace = ErrorCtor.captureStackTrace;
@@ -181,9 +182,13 @@ function wrap(name, i, planned, effectFree) {
         }
       }
       if (!effectFree) FRESH = false;
-      // what was queued came first: the host runs it before this call
-      if (QUEUED !== 0) flushHost(takeQueue());
       try {
+        if (QUEUED !== 0) {
+          // what was queued came first: the host runs it, then this call, in one crossing
+          const a = [takeQueue(), i];
+          for (let k = 0; k < arguments.length; k++) a[k + 2] = arg(arguments[k]);
+          return apply(flushThen, undefined, a);
+        }
         switch (arguments.length) {
           case 0: return host(i);
           case 1: return host(i, arg(arguments[0]));
