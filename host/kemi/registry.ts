@@ -28,6 +28,8 @@ export interface BoundFunction {
   readonly predict: ((ctx: Context, args: readonly unknown[]) => unknown) | null;
   /** the prediction holds only while nothing has changed (KemiFunctionDef.predictWhileUnchanged) */
   readonly predictWhileUnchanged: boolean;
+  /** how a call without arguments always ends the callback (KemiFunctionDef.stops); null: it does not */
+  readonly stops: 'exit' | 'drop' | null;
   /** the function never changes anything (it has `pure` or `read`) */
   readonly effectFree: boolean;
 }
@@ -109,6 +111,7 @@ export class KemiRegistry {
         read: bindPredicate(f.read, state),
         predict: f.predict === undefined ? null : ((p) => (ctx: Context, args: readonly unknown[]) => p(state, ctx, args))(f.predict),
         predictWhileUnchanged: f.predictWhileUnchanged === true,
+        stops: f.stops ?? null,
         effectFree: f.pure !== undefined || f.read !== undefined,
       };
       functions.push(bound);

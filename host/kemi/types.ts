@@ -63,6 +63,12 @@ export interface KemiFunctionDef<S = unknown> {
    * a `read` does. The engine then queues the call only as the callback's first change.
    */
   readonly predictWhileUnchanged?: true;
+  /**
+   * Called without arguments, the call always ends the running callback this way and does
+   * nothing else (KSR.x.exit / KSR.x.drop): an engine may end the callback itself and run the
+   * call afterwards, after the calls that came before it.
+   */
+  readonly stops?: 'exit' | 'drop';
 }
 
 /**

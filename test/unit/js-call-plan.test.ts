@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CALL_OK } from '../../host/engines/engine.js';
+import { CALL_DROP, CALL_EXIT, CALL_OK } from '../../host/engines/engine.js';
 import { REVIEW_RUNS } from '../../host/engines/js/call-plan.js';
 import { Context } from '../../host/kemi/context.js';
 import { invite, RecordingSip } from '../helpers/binding-harness.js';
@@ -59,6 +59,32 @@ describe('JsEngine call plans', () => {
     assert.deepEqual(crossingsPerRun(e, 4, () => sipContext(sip)), [3, 3, 1, 1]);
     assert.equal(sip.replies.length, 4);
     for (const r of sip.replies) assert.deepEqual(r.headers, ['X-A: 1\r\n', 'X-B: 2\r\n']);
+  });
+
+  it('KSR.x.exit()/drop() end the callback inside the isolate; the host does its part after the queued calls', () => {
+    const e = load(`function ksr_request_route() {
+        KSR.hdr.append_to_reply("X-A: 1\\r\\n");
+        KSR.sl.sl_send_reply(200, "OK");
+        KSR.x.exit();
+        KSR.sl.sl_send_reply(500, "Not Reached");
+      }
+      function dropper() { KSR.x.drop(); }`);
+    const sip = new RecordingSip();
+    const results: unknown[] = [];
+    const crossings: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const before = e.engine.crossings;
+      const ctx = sipContext(sip);
+      results.push(e.run('ksr_request_route', undefined, ctx).result);
+      crossings.push(e.engine.crossings - before);
+      assert.equal(ctx.stop, 'exit');
+    }
+    assert.deepEqual(crossings, [2, 2, 0, 0], 'exit itself never crosses');
+    assert.deepEqual(results, [CALL_EXIT, CALL_EXIT, CALL_EXIT, CALL_EXIT]);
+    assert.deepEqual(sip.replies.map((r) => [r.code, r.headers]), Array.from({ length: 4 }, () => [200, ['X-A: 1\r\n']]));
+    const ctx = sipContext(sip);
+    assert.deepEqual(e.run('dropper', undefined, ctx).result, CALL_DROP);
+    assert.equal(ctx.dropped, true);
   });
 
   it('a call whose arguments change on every message stays out of the plan and keeps crossing', () => {

@@ -122,7 +122,7 @@ export class JsEngine implements ScriptEngine {
   private source = '';
   private path = '';
   private locator = new ScriptLocator('');
-  /** [module, function, flags] per KSR function: 1 may be in a call plan, 2 changes nothing */
+  /** [module, function, flags] per KSR function: 1 may be in a call plan, 2 changes nothing, 4/8 stops (exit/drop) */
   private readonly table: [string, string, number][] = [];
   /** per callback name, the calls the isolate may answer without crossing (call-plan.ts) */
   private readonly plans = new Map<string, CallPlan>();
@@ -179,7 +179,8 @@ export class JsEngine implements ScriptEngine {
     for (const mod of opts.registry.modules) {
       for (const fn of mod.functions) {
         const plannable = fn.pure !== null || fn.read !== null || fn.predict !== null;
-        this.table.push([mod.name, fn.name, (plannable ? 1 : 0) | (fn.effectFree ? 2 : 0)]);
+        const stops = fn.stops === 'exit' ? 4 : fn.stops === 'drop' ? 8 : 0;
+        this.table.push([mod.name, fn.name, (plannable ? 1 : 0) | (fn.effectFree ? 2 : 0) | stops]);
         this.fns.push(fn);
       }
     }
@@ -380,7 +381,7 @@ export class JsEngine implements ScriptEngine {
         throw this.locator.loadError(e);
       }
       handles.push(script);
-      this.runTopLevel(script, context);
+      this.runTopLevel(script, context, vm.take);
       script.release();
       return vm;
     } catch (e) {
@@ -390,7 +391,7 @@ export class JsEngine implements ScriptEngine {
     }
   }
 
-  private runTopLevel(script: ivm.Script, context: ivm.Context): void {
+  private runTopLevel(script: ivm.Script, context: ivm.Context, take: ivm.Reference<() => string>): void {
     const outer = this.frame;
     const frame = idleFrame();
     this.frame = frame;
@@ -400,6 +401,13 @@ export class JsEngine implements ScriptEngine {
       script.runSync(context, { timeout: Math.max(this.opts.cpuMs, LOAD_CPU_MS) });
     } catch (e) {
       result = this.locator.hostError(e, { cpuMs: Math.max(this.opts.cpuMs, LOAD_CPU_MS), memoryMb: this.memoryMb });
+    }
+    try {
+      // a KSR.x.exit() the isolate carried out itself is queued for the host (runStop)
+      const queued = take.applySync(undefined, []);
+      if (queued !== '') this.runQueued(frame, queued);
+    } catch {
+      // the isolate is gone (memory): the load fails on `result` anyway
     } finally {
       this.depth--;
       this.frame = outer;
@@ -460,8 +468,13 @@ export class JsEngine implements ScriptEngine {
     frame.dirty = true;
     const plan = frame.plan;
     const answers = frame.answers;
-    if (plan === null || answers === null) return;
     for (const part of slots.split(',')) {
+      if (part.charCodeAt(0) === 0x66) {
+        // "f<index>": a call that stopped the callback in the isolate (KemiFunctionDef.stops)
+        this.runStop(frame, Number(part.slice(1)));
+        continue;
+      }
+      if (plan === null || answers === null) continue;
       const slot = Number(part);
       try {
         const ran = plan.runDeferred(slot, frame.ctx);
@@ -478,9 +491,26 @@ export class JsEngine implements ScriptEngine {
     }
   }
 
+  /** KSR.x.exit()/drop() that the isolate carried out itself: the host's part (ctx.stop, dropped). */
+  private runStop(frame: Frame, index: number): void {
+    const fn = this.fns[index];
+    if (fn?.stops == null) return;
+    try {
+      invoke(fn, frame.ctx, [], jsTypeName);
+    } catch (e) {
+      if (e === SCRIPT_STOP) {
+        frame.stop = frame.ctx.stop ?? fn.stops;
+        return;
+      }
+      this.opts.log.error({ err: e, function: fn.fullName }, 'internal error in a KSR call that ends the callback');
+    }
+    // it must stop: the callback has ended in the isolate whatever the function did
+    frame.stop = fn.stops;
+  }
+
   /** After a callback was stopped (CPU limit), run what it had queued: a reply it sent is sent. */
   private takeQueued(vm: Instance, frame: Frame): void {
-    if (frame.plan === null || vm.isolate.isDisposed) return;
+    if (vm.isolate.isDisposed) return;
     try {
       const slots = vm.take.applySync(undefined, []);
       if (slots !== '') this.runQueued(frame, slots);

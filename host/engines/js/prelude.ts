@@ -5,7 +5,8 @@
  * `Array.prototype` methods can confuse only its own error text, never the bridge.
  *
  * Closure arguments: $0 the host console sink (level, text, location), $1 the KSR table
- * ([module, name, flags] per function: 1 may be in a call plan, 2 changes nothing), $2 the
+ * ([module, name, flags] per function: 1 may be in a call plan, 2 changes nothing, 4/8 ends
+ * the callback as KSR.x.exit/drop do), $2 the
  * script path, $3 the one sync ivm.Callback behind every KSR function: (table index,
  * ...arguments), $4 the same for a KSR call made while deferred calls are queued: (queued
  * slots "slot,slot,…", table index, ...arguments), the host runs the queue, then the call.
@@ -160,9 +161,18 @@ function fromHost(e, w) {
   return e;
 }
 
-function wrap(name, i, planned, effectFree) {
+function wrap(name, i, planned, effectFree, stops) {
   const w = {
     [name]() {
+      if (stops !== 0 && !STOPPED && arguments.length === 0) {
+        // KSR.x.exit()/drop(): end the callback here; the host does its part after what came
+        // before (a queued reply is sent, then the stop), without a crossing of its own
+        QUEUE = QUEUED === 0 ? 'f' + i : QUEUE + ',f' + i;
+        QUEUED++;
+        STOPPED = true;
+        FRESH = false;
+        throw STOPS[stops];
+      }
       if (planned && PLAN !== null && !STOPPED) {
         const f = PLAN[i];
         const slot = f === null ? undefined : slotOf(f, arguments);
@@ -217,7 +227,7 @@ for (let i = 0; i < table.length; i++) {
     if (target === undefined) target = KSR[mod] = {};
   }
   const flags = table[i][2];
-  target[name] = wrap(name, i, (flags & 1) !== 0, (flags & 2) !== 0);
+  target[name] = wrap(name, i, (flags & 1) !== 0, (flags & 2) !== 0, (flags & 4) !== 0 ? 1 : (flags & 8) !== 0 ? 2 : 0);
 }
 
 function prepare(_e, sites) {
