@@ -3,20 +3,22 @@
  * a memory limit and a timeout on every callback. The script is plain JS with top-level
  * function declarations (Kamailio's app_jsdt); it sees `KSR`, `console` and the language.
  *
- * The bridge (see prelude.ts for the isolate side): every KSR function is a small wrapper in
- * the isolate around its own sync ivm.Callback, which runs host/kemi/invoke and returns the
- * converted result: one crossing per KSR call, arguments copied once (primitives only), no
- * host exception ever crossing. (One Callback per function rather than one dispatcher taking
- * the function's index: a call without arguments then crosses with none, which isolated-vm
- * makes cheaper — bench/js-engine.ts.) A callback is one `applySync` of the prelude's runner,
- * which catches the script's errors inside the isolate.
+ * The bridge (see prelude.ts for the isolate side): a callback is one `applySync` of the
+ * prelude's runner, which catches the script's errors inside the isolate. Every KSR function
+ * is a small wrapper in the isolate. What its call plan allows (call-plan.ts) it answers
+ * itself, or queues for the host; anything else crosses through one sync ivm.Callback for all
+ * functions (the function's index first), which runs host/kemi/invoke and returns the
+ * converted result: arguments copied once (primitives only), no host exception ever crossing.
+ * Crossings are the cost to watch (docs/decisions.md, "Call plans"): a callback of a plain
+ * route crosses once, to start.
  *
- * KSR.x.exit()/drop(): the host marks the running callback as stopped; from then on every
- * KSR call of that callback throws the stop again without doing anything, and the result is
- * CALL_EXIT/CALL_DROP whatever the script does next. What JS cannot give (no uncatchable
- * exception exists short of terminating the isolate): a script that catches the stop keeps
- * running plain JS — it cannot touch the message or anything else through KSR, it can only
- * compute and change its own globals until it returns or hits the CPU limit.
+ * KSR.x.exit()/drop(): the isolate ends the callback itself and queues the host's part; the
+ * host marks the running callback as stopped, and from then on every KSR call of that
+ * callback throws the stop again without doing anything, and the result is CALL_EXIT/
+ * CALL_DROP whatever the script does next. What JS cannot give (no uncatchable exception
+ * exists short of terminating the isolate): a script that catches the stop keeps running plain
+ * JS — it cannot touch the message or anything else through KSR, it can only compute and
+ * change its own globals until it returns or hits the CPU limit.
  *
  * The process must run with --no-node-snapshot (isolated-vm on Node 20+).
  */
