@@ -13,10 +13,12 @@
  * Returns { run, resolve, where, take, hits } for the host.
  *
  * Call plans (host/engines/js/call-plan.ts): a run is given the answers of its callback's plan
- * by slot, and the plan's keys when they changed. A call whose key is in the plan is answered
- * here: PURE always, READ while nothing has changed yet in this run (FRESH), DEFERRED by
- * queueing the slot and returning the predicted result (DEFERRED_UNCHANGED: only while FRESH). The queue goes to the host before any
- * KSR call crosses, and with run's result; take() hands it over after a stopped run.
+ * by slot, and the plan's keys when they changed. A call found in the plan is answered here:
+ * PURE always, READ while nothing has changed yet in this run (FRESH), DEFERRED by queueing
+ * the slot and returning the predicted result (DEFERRED_UNCHANGED: only while FRESH).
+ * KSR.x.exit()/drop() (flags 4/8) queue "f<index>" and end the run here. The queue goes to
+ * the host with the next KSR call that crosses ($4) and with run's result; take() hands it
+ * over after a run that was stopped (CPU limit) or after the script's top level.
  *
  * Host → isolate protocol of a KSR function's callback (it never lets a host exception cross):
  * - returns the converted result;
