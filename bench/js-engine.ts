@@ -7,7 +7,9 @@
  *
  *   taskset -c 0 node --no-node-snapshot --import tsx bench/js-engine.ts
  *
- * Prints `js_engine_call_<case> <µs> us` and `js_engine_call_<case>_min <µs> us`. Cases:
+ * Prints `js_engine_call_<case> <µs> us` and `js_engine_call_<case>_min <µs> us`, and how
+ * many times a warm benchmark route still crosses to the host (`js_engine_crossings_per_call_bench`,
+ * 0 with call plans). Cases:
  * empty (the applySync floor), probe1/probe8 (1 and 8 KSR calls to a no-op), bench (the
  * issue's route: bench/scripts/options.*), info (KSR.info: pays for location()), raw8
  * (8 bare isolated-vm Callback crossings, no KSR: what the bridge itself adds is
@@ -126,6 +128,13 @@ for (const [label, xs] of samples) {
   xs.sort((a, b) => a - b);
   console.log(`js_engine_call_${label} ${(xs[xs.length >> 1] ?? NaN).toFixed(2)} us`);
   console.log(`js_engine_call_${label}_min ${(xs[0] ?? NaN).toFixed(2)} us`);
+}
+// how often the benchmark route still calls back to the host once warm (call plans: 0)
+if (js instanceof JsEngine && (only === undefined || only.includes('bench'))) {
+  const run = caller(js, 'ksr_request_route');
+  const before = js.crossings;
+  for (let i = 0; i < 1000; i++) run();
+  console.log(`js_engine_crossings_per_call_bench ${((js.crossings - before) / 1000).toFixed(2)} count`);
 }
 js.dispose();
 lua.dispose();
