@@ -118,7 +118,7 @@ export const configSchema = z
       .default({ level: 'info' }),
     limits: z
       .object({
-        cpu_ms: z.number().int().min(0).max(60_000).default(100).describe('how long one script callback may run, in ms, before it is stopped (500 to the request, script:cpu_limit); 0 = unlimited. Elapsed time: on a host starved of CPU a callback can be stopped early, so keep it well above the slowest callback. The Lua engine counts the time spent in KSR calls; the JS engine (isolated-vm) counts only the script\'s own code, and stops a callback between cpu_ms and a quarter more (its timeout deadlines are grouped, see docs/decisions.md)'),
+        cpu_ms: z.number().int().min(0).max(60_000).default(100).describe('how long one script callback may run, in ms, before it is stopped (500 to the request, script:cpu_limit); 0 = unlimited. Elapsed time, KSR calls included: on a host starved of CPU a callback can be stopped early, so keep it well above the slowest callback. In the JS engine a loop of the script\'s own code is stopped between cpu_ms and a quarter more (isolated-vm\'s timeout deadlines are grouped, see docs/decisions.md); its KSR calls check the limit exactly'),
         memory_mb: z.number().int().min(8).max(4096).default(128).describe('memory per script instance (JS engine)'),
         max_message_bytes: z.number().int().min(1024).max(65_535).default(65_535).describe('largest SIP message accepted'),
       })

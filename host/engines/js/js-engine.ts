@@ -45,6 +45,8 @@ const MAX_DEPTH = 32;
 /** What the dispatcher throws into the isolate for a stop (prelude.ts: STOPS). */
 const STOP_EXIT = 1;
 const STOP_DROP = 2;
+/** the callback ran past cpu_ms counting its KSR calls (Frame.deadline) */
+const STOP_CPU = 3;
 const LOG_LEVELS = new Set(['debug', 'info', 'warn', 'error']);
 
 /** (callback index, its argument, the plan's answers as JSON, the plan's keys as JSON when they changed) */
@@ -111,6 +113,15 @@ interface Frame {
   answers: PlanValue[] | null;
   /** a KSR call that changes something ran: what reads answer may no longer hold (call-plan.ts) */
   dirty: boolean;
+  /**
+   * cpu_ms after the callback started (performance.now()); Infinity without a limit.
+   * isolated-vm's timeout pauses while a KSR call runs on the host, so it counts only the
+   * script's own code; this deadline, checked at every crossing, counts the KSR calls too, as
+   * the Lua engine does.
+   */
+  readonly deadline: number;
+  /** the deadline passed: every later KSR call is refused and the callback fails with the CPU limit */
+  overrun: string | undefined | null;
   stop: 'exit' | 'drop' | null;
   /** a KSR call after the stop was refused (logged once per callback) */
   refused: boolean;
@@ -222,7 +233,8 @@ export class JsEngine implements ScriptEngine {
     const plan = this.plans.get(name) ?? null;
     // renumbering a plan's slots is safe only while no callback runs
     if (plan !== null && ++plan.runs >= REVIEW_RUNS && this.depth === 0) this.review(vm, index, plan);
-    const frame: Frame = { ctx, route: name, stop: null, refused: false, plan, answers: null, dirty: false };
+    const deadline = this.opts.cpuMs > 0 ? performance.now() + this.opts.cpuMs : Infinity;
+    const frame: Frame = { ctx, route: name, stop: null, refused: false, plan, answers: null, dirty: false, deadline, overrun: null };
     this.frame = frame;
     ctx.stop = null;
     this.depth++;
@@ -261,6 +273,9 @@ export class JsEngine implements ScriptEngine {
       this.frame = outer;
     }
     if (this.depth === 0 && this.disposeWhenIdle) this.dispose();
+    if (frame.overrun !== null) {
+      return failure('KEMI_ERR_CPU_LIMIT', `script exceeded the CPU limit of ${String(this.opts.cpuMs)} ms (KSR calls included)`, frame.overrun);
+    }
     const stop = frame.stop;
     if (stop === null) return result;
     // The stop decided the outcome; what the script did after catching it is only reported.
@@ -537,6 +552,11 @@ export class JsEngine implements ScriptEngine {
       // eslint-disable-next-line @typescript-eslint/only-throw-error -- a stop code, see prelude.ts
       throw frame.stop === 'drop' ? STOP_DROP : STOP_EXIT;
     }
+    if (frame.overrun !== null || performance.now() > frame.deadline) {
+      frame.overrun ??= this.location();
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- a stop code, see prelude.ts
+      throw STOP_CPU;
+    }
     const wasDirty = frame.dirty;
     if (!fn.effectFree) frame.dirty = true;
     for (let k = 0; k < args.length; k++) {
@@ -593,5 +613,5 @@ function foreign(a: object): ForeignValue {
 
 /** The frame outside any callback (and for the script's top level). */
 function idleFrame(): Frame {
-  return { ctx: new Context('event', null, NO_SOURCE), route: '', stop: null, refused: false, plan: null, answers: null, dirty: false };
+  return { ctx: new Context('event', null, NO_SOURCE), route: '', stop: null, refused: false, plan: null, answers: null, dirty: false, deadline: Infinity, overrun: null };
 }

@@ -24,7 +24,8 @@
  * - returns the converted result;
  * - throws a string: the error message (bad argument, internal error) — raised here as an
  *   Error whose stack starts at the script line that made the KSR call;
- * - throws a number: KSR.x.exit() (1) / KSR.x.drop() (2) stopped the callback.
+ * - throws a number: KSR.x.exit() (1) / KSR.x.drop() (2) stopped the callback, or it ran past
+ *   its CPU limit (3, counting its KSR calls: the host's deadline).
  *
  * Arguments that are not primitives are replaced by `{ t: typeName }` before they cross, so a
  * function or symbol (which isolated-vm cannot copy) gets invoke's ordinary "bad argument"
@@ -104,7 +105,12 @@ function stopError(message) {
   defineProperty(e, 'stack', { value: 'KsrStop: ' + message });
   return freeze(e);
 }
-const STOPS = [undefined, stopError('KSR.x.exit() ended the callback'), stopError('KSR.x.drop() ended the callback')];
+const STOPS = [
+  undefined,
+  stopError('KSR.x.exit() ended the callback'),
+  stopError('KSR.x.drop() ended the callback'),
+  stopError('the CPU limit ended the callback'),
+];
 
 // The running callback's plan (see the top): per KSR function index, how to find a call's
 // slot (byArgs); kind and answer by slot. Not used once a stop was seen, so every later KSR
@@ -381,7 +387,7 @@ function run(i, argument, answers, keys) {
 /** run's status for what a callback threw: 's' for the stop that ended it, else 'e' and the error. */
 function failed(e) {
   // The stop ending the callback is no error: the host knows which way it stopped.
-  if (e === STOPS[1] || e === STOPS[2]) return 's';
+  if (e === STOPS[1] || e === STOPS[2] || e === STOPS[3]) return 's';
   let message, stack = '';
   try {
     if (isError(e)) {
