@@ -1,5 +1,5 @@
 import type { Context, TransportProto } from '../host/kemi/context.js';
-import { defineModule, fn, type KemiFunctionDef, type Xval } from '../host/kemi/types.js';
+import { defineModule, fn, readFn, type KemiFunctionDef, type Xval } from '../host/kemi/types.js';
 import { parseNameAddr } from '../host/sip/name-addr.js';
 import { parseUri, type SipUri } from '../host/sip/uri.js';
 import { digestUser, fromOf, parseCredentials, ruriOf, toOf, tryRead, uriHost } from './msg-fields.js';
@@ -84,7 +84,7 @@ function body(ctx: Context): string | null {
  * a read (KemiFunctionDef.read), which the JS engine can answer without crossing. Not a clock.
  */
 function asReads(functions: Record<string, KemiFunctionDef>, volatile: readonly string[]): Record<string, KemiFunctionDef> {
-  return Object.fromEntries(Object.entries(functions).map(([name, f]) => [name, volatile.includes(name) ? f : { ...f, read: true as const }]));
+  return Object.fromEntries(Object.entries(functions).map(([name, f]) => [name, volatile.includes(name) ? f : readFn(f, true)]));
 }
 
 /** KSR.kx: cheap getters of message attributes (Kamailio's kemix module). */

@@ -1,13 +1,18 @@
 import { deferrable, defineModule, fn } from '../host/kemi/types.js';
-import type { Context } from '../host/kemi/context.js';
+import type { Context, SipActions } from '../host/kemi/context.js';
 import { transactionOf } from '../host/sip/transaction/transaction-layer.js';
+
+/** The SIP layer to answer this request with this code, or null: not a SIP request, or no status code. */
+function replier(ctx: Context, code: number): SipActions | null {
+  if (code < 100 || code > 699) return null;
+  const sip = ctx.sip;
+  if (sip === null || ctx.msg === null || !ctx.msg.isRequest) return null;
+  return sip;
+}
 
 /** Send a stateless reply; -1 when the message is not a request or sending failed. */
 function reply(ctx: Context, code: number, reason: string): number {
-  if (code < 100 || code > 699) return -1;
-  const sip = ctx.sip;
-  if (sip === null || ctx.msg === null || !ctx.msg.isRequest) return -1;
-  return sip.sendReply(ctx, code, reason) ? 1 : -1;
+  return replier(ctx, code)?.sendReply(ctx, code, reason) === true ? 1 : -1;
 }
 
 /**
@@ -15,10 +20,7 @@ function reply(ctx: Context, code: number, reason: string): number {
  * code and on the request and its way back, which stay as they are while a callback runs.
  */
 function predictReply(ctx: Context, code: number): number {
-  if (code < 100 || code > 699) return -1;
-  const sip = ctx.sip;
-  if (sip === null || ctx.msg === null || !ctx.msg.isRequest) return -1;
-  return sip.canReply(ctx) ? 1 : -1;
+  return replier(ctx, code)?.canReply(ctx) === true ? 1 : -1;
 }
 
 /** KSR.sl: stateless replies (Kamailio's sl module). */

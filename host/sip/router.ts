@@ -224,21 +224,26 @@ export class SipRouter implements SipActions {
   // ---- SipActions ----
 
   canReply(ctx: Context): boolean {
-    const msg = ctx.msg;
-    const origin = this.origin.get(ctx);
-    if (msg === null || !msg.isRequest || msg.method === 'ACK' || origin === undefined) return false;
-    return origin.conn === null || !origin.conn.closed;
+    const origin = this.answerable(ctx);
+    return origin !== null && (origin.conn === null || !origin.conn.closed);
   }
 
   sendReply(ctx: Context, code: number, reason: string): boolean {
-    const msg = ctx.msg;
-    const origin = this.origin.get(ctx);
-    if (msg === null || !msg.isRequest || origin === undefined) return false;
-    if (msg.method === 'ACK') return false; // an ACK is never answered
+    const origin = this.answerable(ctx);
+    if (origin === null) return false;
+    const msg = ctx.msg as SipMessage; // answerable() checked it
     const data = buildReply(msg, ctx.src, this.replySpec(ctx, code, reason));
     if (code >= 200) ctx.replied = true;
     this.c.sentReplies.value++;
     return this.sendBack(origin, msg, ctx.src, ctx.forceRport, data);
+  }
+
+  /** Where the request in ctx came from, when it may be answered (a request, never an ACK); else null. */
+  private answerable(ctx: Context): Origin | null {
+    const msg = ctx.msg;
+    const origin = this.origin.get(ctx);
+    if (msg === null || !msg.isRequest || msg.method === 'ACK' || origin === undefined) return null;
+    return origin;
   }
 
   /** A reply to a request, on its connection or to its UDP reply address (§18.2.2). */

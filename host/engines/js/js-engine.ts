@@ -233,7 +233,9 @@ export class JsEngine implements ScriptEngine {
     const plan = this.plans.get(name) ?? null;
     // renumbering a plan's slots is safe only while no callback runs
     if (plan !== null && ++plan.runs >= REVIEW_RUNS && this.depth === 0) this.review(vm, index, plan);
-    const deadline = this.opts.cpuMs > 0 ? performance.now() + this.opts.cpuMs : Infinity;
+    // performance.now(): the monotonic clock isolated-vm's timers use, from an offset
+    const start = this.opts.cpuMs > 0 ? performance.now() : 0;
+    const deadline = this.opts.cpuMs > 0 ? start + this.opts.cpuMs : Infinity;
     const frame: Frame = { ctx, route: name, stop: null, refused: false, plan, answers: null, dirty: false, deadline, overrun: null };
     this.frame = frame;
     ctx.stop = null;
@@ -251,8 +253,7 @@ export class JsEngine implements ScriptEngine {
           vm.installed.set(name, plan.version);
         }
       }
-      // performance.now(): the monotonic clock isolated-vm's timers use, from an offset
-      if (this.deadlineGrid > 0) this.runOpts.timeout = gridTimeout(performance.now(), this.opts.cpuMs, this.deadlineGrid);
+      if (this.deadlineGrid > 0) this.runOpts.timeout = gridTimeout(start, this.opts.cpuMs, this.deadlineGrid);
       const out = vm.run.applySync(undefined, [index, arg ?? null, answers, keys], this.runOpts);
       if (typeof out === 'string') {
         // "<queued slots>|<status>[<error>]": the queued calls run first, as they came first
@@ -398,7 +399,7 @@ export class JsEngine implements ScriptEngine {
         throw this.locator.loadError(e);
       }
       handles.push(script);
-      this.runTopLevel(script, context, vm.take);
+      this.runTopLevel(script, context, vm);
       script.release();
       return vm;
     } catch (e) {
@@ -408,7 +409,7 @@ export class JsEngine implements ScriptEngine {
     }
   }
 
-  private runTopLevel(script: ivm.Script, context: ivm.Context, take: ivm.Reference<() => string>): void {
+  private runTopLevel(script: ivm.Script, context: ivm.Context, vm: Instance): void {
     const outer = this.frame;
     const frame = idleFrame();
     this.frame = frame;
@@ -421,10 +422,7 @@ export class JsEngine implements ScriptEngine {
     }
     try {
       // a KSR.x.exit() the isolate carried out itself is queued for the host (runStop)
-      const queued = take.applySync(undefined, []);
-      if (queued !== '') this.runQueued(frame, queued);
-    } catch {
-      // the isolate is gone (memory): the load fails on `result` anyway
+      this.takeQueued(vm, frame);
     } finally {
       this.depth--;
       this.frame = outer;
@@ -525,7 +523,10 @@ export class JsEngine implements ScriptEngine {
     frame.stop = fn.stops;
   }
 
-  /** After a callback was stopped (CPU limit), run what it had queued: a reply it sent is sent. */
+  /**
+   * After a callback was stopped (CPU limit) or the script's top level ran, run what the
+   * isolate still holds queued: a reply sent before the stop is sent. Gone with a disposed isolate.
+   */
   private takeQueued(vm: Instance, frame: Frame): void {
     if (vm.isolate.isDisposed) return;
     try {
