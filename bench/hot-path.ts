@@ -12,7 +12,7 @@ import { MODULES } from '../bindings/index.js';
 import { validateConfig } from '../host/config.js';
 import { createEngine } from '../host/engines/index.js';
 import type { ScriptEngine } from '../host/engines/engine.js';
-import type { Source } from '../host/kemi/context.js';
+import type { Source } from '../host/sip/types.js';
 import { KemiRegistry } from '../host/kemi/registry.js';
 import { Stats } from '../host/kemi/stats.js';
 import { ScriptVersion } from '../host/reload/version.js';
@@ -50,13 +50,14 @@ async function measure(kind: 'lua' | 'js'): Promise<void> {
   const engine: ScriptEngine = await createEngine(kind, { registry, log, cpuMs: 100, memoryMb: 128 });
   engine.load(readFileSync(`${ROOT}bench/scripts/options.${kind}`, 'utf8'), `bench/scripts/options.${kind}`);
   script.install(new ScriptVersion(1, engine, { path: `bench/scripts/options.${kind}`, sha256: '' }));
-  const router = new SipRouter({ log, stats, myself, script, maxMessageBytes: 65_535, serverHeader: 'kemihost' });
+  const router = new SipRouter({ log, boundary: registry.boundary, stats, myself, script, maxMessageBytes: 65_535, serverHeader: 'kemihost' });
   let sent = 0;
   // like a transport: every send goes through onSend (the statistics tap the router installs)
   const socket: SipSocket = {
     proto: 'udp', localIp: '127.0.0.1', localPort: 5060, family: 4,
     onSend: () => undefined,
     send: (data) => { socket.onSend(data); sent++; },
+    reachable: () => true,
     close: () => Promise.resolve(),
   };
   router.addSocket(socket);

@@ -25,7 +25,9 @@ import { MODULES } from '../bindings/index.js';
 import type { CallResult, ScriptEngine } from '../host/engines/engine.js';
 import { JsEngine } from '../host/engines/js/js-engine.js';
 import { LuaEngine } from '../host/engines/lua/lua-engine.js';
-import { Context, type SipActions, type Source } from '../host/kemi/context.js';
+import { Context } from '../host/kemi/context.js';
+import type { MessageOwner } from '../host/kemi/owner.js';
+import type { Source } from '../host/sip/types.js';
 import { KemiRegistry } from '../host/kemi/registry.js';
 import { parseSipMessage } from '../host/sip/message.js';
 
@@ -36,7 +38,9 @@ const CPU_MS = Number(process.env.CPU_MS ?? 1000);
 
 const SRC: Source = { proto: 'udp', ip: '198.51.100.7', port: 5062, localIp: '127.0.0.1', localPort: 5060 };
 const OPTIONS = Buffer.from(readFileSync(`${ROOT}bench/fixtures/options.txt`, 'latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
-const SIP: SipActions = { sendReply: () => true, canReply: () => true, forward: () => false, toTag: () => 'bench-tag' };
+const SIP: MessageOwner = {
+  kind: 'sip', sendReply: () => true, reply: () => true, canReply: () => true, forward: () => false, toTag: () => 'bench-tag', hold: () => 'not in the benchmark',
+};
 
 /** Extra callbacks beside the benchmark route: the floor and the cost of crossings. */
 const JS_EXTRA = `
@@ -62,6 +66,7 @@ function engine(kind: 'js' | 'lua'): ScriptEngine {
     script: {
       has: (n) => eng?.has(n) ?? false,
       location: () => eng?.location(),
+      sflags: 0,
       run: (n, ctx, arg): CallResult => eng?.call(n, ctx, arg) ?? { ok: false, failure: { code: 'KEMI_ERR_SCRIPT_RUNTIME', message: 'none', location: undefined, stack: undefined } },
     },
   });
@@ -77,7 +82,7 @@ function caller(eng: ScriptEngine, name: string): () => void {
   const msg = parseSipMessage(OPTIONS);
   return () => {
     const ctx = new Context('sip', msg, SRC);
-    ctx.sip = SIP;
+    ctx.owner = SIP;
     const r = eng.call(name, ctx);
     if (!r.ok) throw new Error(`${name}: ${r.failure.message}`);
   };

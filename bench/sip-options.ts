@@ -14,12 +14,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { freePort, runSipp } from '../test/helpers/sipp.js';
+import { childrenOf, cpuSeconds } from './lib/targets.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SCENARIO = join(ROOT, 'test/fixtures/sipp/options-uac.xml');
 const STEP_SECONDS = 5;
 const RATES = (process.env.BENCH_RATES ?? '5000,10000,15000,20000,25000,30000,35000,40000').split(',').map(Number);
-const CLK_TCK = 100;
 
 interface Target {
   name: string;
@@ -29,28 +29,7 @@ interface Target {
   pids: () => number[];
 }
 
-function cpuSeconds(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]); // utime + stime
-    } catch {
-      // process gone
-    }
-  }
-  return ticks / CLK_TCK;
-}
 
-function childrenOf(pid: number): number[] {
-  try {
-    const kids = readFileSync(`/proc/${String(pid)}/task/${String(pid)}/children`, 'utf8').trim();
-    return kids === '' ? [] : kids.split(' ').map(Number).flatMap((k) => [k, ...childrenOf(k)]);
-  } catch {
-    return [];
-  }
-}
 
 async function startKemihost(engine: 'lua' | 'js'): Promise<Target> {
   const port = await freePort();

@@ -40,10 +40,11 @@ export default defineModule({
   init: (host, raw): AsyncHttpState => {
     const p = params.parse(raw);
     const shared = findCore(host.pvs);
-    const core = shared ?? new HttpAsyncCore(coreDefaults(httpAsyncClientParams.parse({})), host.log, host.script);
+    const core = shared ?? new HttpAsyncCore(coreDefaults(httpAsyncClientParams.parse({})), host.log, host.script, host.boundary);
     return { core, owns: shared === undefined, timeoutMs: p.http_timeout, c: queryCounters((n) => host.stat(n)) };
   },
   close: (s: AsyncHttpState) => (s.owns ? s.core.close() : undefined),
+  routeArgs: { http_async_get: [1], http_async_post: [2] },
   functions: {
     http_async_get: fn(['str', 'str'], 'int', (s: AsyncHttpState, ctx, url, route) => send(s, ctx, 'KSR.async_http.http_async_get', url, route, 'GET'),
       'GET the URL; the named function runs with $avp(http_rc) (status, 0 when no reply), $avp(http_rb) (body) and $avp(http_error). Returns 0 when the message was held (it has a transaction), 1 when the script goes on, -1 on a bad argument.'),

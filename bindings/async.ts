@@ -1,21 +1,20 @@
 /**
  * KSR.async (Kamailio's async module): hold a request and continue it later in a named route
- * with the same Context. It only talks to `ctx.suspender` (host/kemi/context.ts), so the same
+ * with the same Context. It only talks to the message's owner (host/kemi/owner.ts), so the same
  * call holds a SIP request — its transaction is created if needed and suspended — or an HTTP
  * request taken by xhttp. A message that is gone by then (CANCEL, timeout, closed connection)
- * is logged and counted; nothing runs and nothing is sent.
+ * is logged and counted by Hold.resume; nothing runs and nothing is sent.
  *
  * Not here: async.sleep / ms_sleep. They continue the script *after the call* in Kamailio; a
  * KEMI callback cannot be resumed in place without keeping its engine stack alive across the
  * wait, which neither engine can do safely yet. They return -1 with a logged explanation; the
  * route forms do the same job.
  */
-import type { Logger } from 'pino';
 import { z } from 'zod';
-import { Context, holdMessage } from '../host/kemi/context.js';
+import { Context } from '../host/kemi/context.js';
+import { holdMessage, type GoneReport } from '../host/kemi/owner.js';
 import type { Counter } from '../host/kemi/stats.js';
-import { defineModule, fn, type ScriptHandle, type Xval } from '../host/kemi/types.js';
-import { LogLimiter } from '../host/log-limiter.js';
+import { defineModule, fn, type ModuleHost, type ScriptHandle, type Xval } from '../host/kemi/types.js';
 
 const MAX_SECONDS = 100;
 const MAX_MS = 30_000;
@@ -41,9 +40,9 @@ interface TaskInfo {
 }
 
 interface AsyncState {
-  readonly log: Logger;
+  readonly host: ModuleHost;
   readonly script: ScriptHandle;
-  readonly limiter: LogLimiter;
+  readonly gone: GoneReport;
   readonly msTimer: number;
   readonly ret: number;
   readonly groups: ReadonlySet<string>;
@@ -68,7 +67,7 @@ function groupName(spec: string): string {
 
 function complain(s: AsyncState, text: string, fields: Record<string, unknown> = {}): number {
   s.c.failures.value++;
-  if (s.limiter.allow(text)) s.log.error({ ...fields, at: s.script.location(), suppressed: s.limiter.suppressed(text) }, text);
+  s.host.complain(text, fields);
   return -1;
 }
 
@@ -76,26 +75,16 @@ function complain(s: AsyncState, text: string, fields: Record<string, unknown> =
 function suspendFor(s: AsyncState, ctx: Context, fname: string, route: string, ms: number, gname: string | null): number {
   if (s.closed) return -1;
   if (!s.script.has(route)) return complain(s, `${fname}: the script defines no function named "${route}"`, { route });
-  const sus = holdMessage(ctx);
-  if (typeof sus === 'string') return complain(s, `${fname}: ${sus}`);
+  const hold = holdMessage(ctx);
+  if (typeof hold === 'string') return complain(s, `${fname}: ${hold}`);
   s.c.suspended.value++;
-  const timer: NodeJS.Timeout = setTimeout(() => {
+  const timer: NodeJS.Timeout = s.host.boundary.timeout('module-timer', ms, () => {
     s.timers.delete(timer);
     const outer = s.current;
     s.current = gname === null ? null : { data: null, gname };
-    const resumed = sus.resume(ctx, route);
+    if (hold.resume(route, s.gone)) s.c.resumed.value++;
     s.current = outer;
-    if (resumed) {
-      s.c.resumed.value++;
-      return;
-    }
-    s.c.gone.value++;
-    const key = 'gone';
-    if (s.limiter.allow(key)) {
-      s.log.info({ route, suppressed: s.limiter.suppressed(key) }, 'suspended message is gone (cancelled, timed out or connection closed); resume route not run');
-    }
-  }, ms);
-  timer.unref();
+  }, null);
   s.timers.add(timer);
   return s.ret;
 }
@@ -106,14 +95,13 @@ function sendData(s: AsyncState, ctx: Context, fname: string, route: string, gna
   if (!s.script.has(route)) return complain(s, `${fname}: the script defines no function named "${route}"`, { route });
   s.c.tasks.value++;
   const src = ctx.src;
-  const timer: NodeJS.Timeout = setTimeout(() => {
+  const timer: NodeJS.Timeout = s.host.boundary.timeout('module-timer', 0, () => {
     s.timers.delete(timer);
     const outer = s.current;
     s.current = { data, gname };
     s.script.run(route, new Context('event', null, src));
     s.current = outer;
-  }, 0);
-  timer.unref();
+  }, null);
   s.timers.add(timer);
   return 1;
 }
@@ -145,20 +133,21 @@ export default defineModule({
   params,
   stats: ['suspended', 'resumed', 'gone', 'tasks', 'failures'],
   init: (host, p): AsyncState => {
-    const names = (p.groups as string[]).map(groupName);
+    const names = p.groups.map(groupName);
+    const gone = host.stat('gone');
     return {
-      log: host.log,
+      host,
       script: host.script,
-      limiter: new LogLimiter(10_000),
-      msTimer: p.ms_timer as number,
-      ret: p.return as number,
+      gone: { counter: gone, host },
+      msTimer: p.ms_timer,
+      ret: p.return,
       groups: new Set(names),
       firstGroup: names[0] ?? DEFAULT_GROUP,
       timers: new Set(),
       c: {
         suspended: host.stat('suspended'),
         resumed: host.stat('resumed'),
-        gone: host.stat('gone'),
+        gone,
         tasks: host.stat('tasks'),
         failures: host.stat('failures'),
       },
@@ -171,6 +160,7 @@ export default defineModule({
     for (const t of s.timers) clearTimeout(t);
     s.timers.clear();
   },
+  routeArgs: { route: [0], ms_route: [0], task_route: [0], task_group_route: [0], task_data: [0], task_group_data: [0] },
   functions: {
     route: fn(['str', 'int'], 'int', (s: AsyncState, ctx, name, sec) => {
       if (sec < 0 || sec > MAX_SECONDS) return complain(s, `KSR.async.route: seconds must be 0..${String(MAX_SECONDS)}`, { seconds: sec });

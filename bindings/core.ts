@@ -1,15 +1,13 @@
-import type { Logger } from 'pino';
 import type { Context } from '../host/kemi/context.js';
-import { defineModule, fn, type KemiFunctionDef, type ModuleHost, type MyselfMatcher } from '../host/kemi/types.js';
+import { defineModule, fn, type KemiFunctionDef } from '../host/kemi/types.js';
 import { parseUri } from '../host/sip/uri.js';
+import { flagOk, moreCoreFunctions, uriIsMyself, type CoreBase } from './core-more.js';
+import { transportFunctions } from './core-transport.js';
 
 type Level = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
-interface CoreState {
-  readonly log: Logger;
-  readonly host: ModuleHost;
-  readonly myself: MyselfMatcher;
-}
+/** The module's state: core-more.ts's functions take the same. */
+type CoreState = CoreBase;
 
 /** Script log lines carry the script's file:line, as Kamailio's do. */
 function scriptLog(s: CoreState, level: Level, text: string): void {
@@ -40,19 +38,9 @@ for (const m of ['INVITE', 'ACK', 'BYE', 'CANCEL', 'REGISTER', 'OPTIONS', 'SUBSC
   methodTests[`is_${m}`] = fn([], 'bool', (_s, ctx) => method(ctx) === m, `true when the method is ${m}.`, true);
 }
 
-function flagOk(flag: number): boolean {
-  return flag >= 0 && flag <= 31;
-}
-
-function uriIsMyself(s: CoreState, uri: string | null | undefined): boolean {
-  if (uri === null || uri === undefined) return false;
-  const u = parseUri(uri);
-  return u !== null && s.myself.isMyself(u.host, u.port);
-}
-
 function forward(ctx: Context, uri: string | null): number {
-  if (ctx.sip === null || ctx.msg === null || !ctx.msg.isRequest) return -1;
-  return ctx.sip.forward(ctx, uri) ? 1 : -1;
+  if (ctx.owner === null || ctx.msg === null || !ctx.msg.isRequest) return -1;
+  return ctx.owner.forward(ctx, uri) ? 1 : -1;
 }
 
 /** Functions directly on KSR (Kamailio's core KEMI exports). */
@@ -74,6 +62,8 @@ export default defineModule({
     is_method_in: fn(['str'], 'bool', (_s, ctx, letters) => isMethodIn(ctx, letters),
       'true when the method is one of the letters: I A B C R M O S P N U K G T V D.', true),
     ...methodTests,
+    ...transportFunctions,
+    ...moreCoreFunctions,
 
     setflag: fn(['int'], 'bool', (_s, ctx, f) => flagOk(f) && ((ctx.flags |= 1 << f), true), 'Set message flag 0..31.'),
     resetflag: fn(['int'], 'bool', (_s, ctx, f) => flagOk(f) && ((ctx.flags &= ~(1 << f)), true), 'Reset message flag 0..31.'),

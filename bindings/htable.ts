@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import type { Context } from '../host/kemi/context.js';
-import type { ResolvedPv } from '../host/kemi/pv.js';
+import { compileFormat, printFormat, type FormatPart } from '../host/kemi/pv-format.js';
 import { defineModule, fn, type ModuleHost, type PvDef, type Xval } from '../host/kemi/types.js';
+import { LogLimiter } from '../host/log-limiter.js';
+import { RegexCache, type Matcher } from '../host/safe-regex.js';
 import { HtTable, type HtValue } from './htable-store.js';
 
 const tableSchema = z
@@ -46,7 +48,7 @@ const params = z
 /** A `$sht(table=>key)` name: the key may hold pseudo-variables, expanded per message as in Kamailio. */
 interface CellSpec {
   readonly table: string;
-  readonly key: string | readonly (string | ResolvedPv)[];
+  readonly key: string | readonly FormatPart[];
 }
 
 interface HtState {
@@ -57,6 +59,9 @@ interface HtState {
   readonly warned: Map<string, number>;
   /** parsed `$sht(...)` names; bounded because names may be built at run time */
   readonly specs: Map<string, CellSpec | null>;
+  /** the script's regexes, compiled (linear-time engine, bounded cache) */
+  readonly regexes: RegexCache;
+  readonly limiter: LogLimiter;
   readonly timer: NodeJS.Timeout | null;
 }
 
@@ -106,20 +111,23 @@ function add(s: HtState, htname: string, key: string, delta: number): number {
   return t?.add(key, delta, Date.now()) ?? ADD_FAILED;
 }
 
-/** POSIX extended, case-insensitive, unanchored, as Kamailio's regcomp(REG_EXTENDED|REG_ICASE). */
-function regex(s: HtState, src: string): RegExp | null {
-  try {
-    return new RegExp(src, 'i');
-  } catch {
-    s.log.error({ regex: src }, 'htable: bad regular expression');
-    return null;
-  }
+/**
+ * Case-insensitive, unanchored, as Kamailio's regcomp(REG_EXTENDED|REG_ICASE), in RE2's syntax
+ * and linear time (host/safe-regex.ts). null for a pattern that does not compile there.
+ */
+function regex(s: HtState, src: string): Matcher | null {
+  const c = s.regexes.get(src, true);
+  if (c.ok) return c.re;
+  const key = `re ${src}`;
+  if (s.limiter.allow(key)) s.log.error({ regex: src, why: c.why, suppressed: s.limiter.suppressed(key) }, 'htable: bad or unsupported regular expression (RE2 syntax: no backreferences or lookaround)');
+  return null;
 }
 
 /** A string test for the rm/match operators; null for an unknown operator or a bad regex. */
 function matcher(s: HtState, op: string, val: string, ops: readonly string[]): ((x: string) => boolean) | null {
   if (!ops.includes(op)) {
-    s.log.error({ op }, 'htable: unsupported match operator');
+    const key = `op ${op}`;
+    if (s.limiter.allow(key)) s.log.error({ op, suppressed: s.limiter.suppressed(key) }, 'htable: unsupported match operator');
     return null;
   }
   switch (op) {
@@ -191,24 +199,6 @@ function count(s: HtState, t: HtTable, exp: string, byValue: boolean): number {
   return n;
 }
 
-/** Where a `$name(...)` or `$(...)` pseudo-variable inside a key ends; -1 when there is none. */
-function pvEnd(text: string, at: number): number {
-  let i = at + 1;
-  if (text.charAt(i) !== '(') {
-    const start = i;
-    while (i < text.length && /[A-Za-z0-9_]/.test(text.charAt(i))) i++;
-    if (i === start) return -1;
-    if (text.charAt(i) !== '(') return i;
-  }
-  let depth = 0;
-  for (; i < text.length; i++) {
-    const c = text.charAt(i);
-    if (c === '(') depth++;
-    else if (c === ')' && --depth === 0) return i + 1;
-  }
-  return -1;
-}
-
 /** `table=>key`: the table name ends at `=` or blank; the key is everything after `=>`. */
 function parseSpec(s: HtState, name: string): CellSpec | null {
   const m = /^\s*([^=\s]+)\s*=>([\s\S]*)$/.exec(name);
@@ -216,22 +206,8 @@ function parseSpec(s: HtState, name: string): CellSpec | null {
   const tableName = m[1] ?? '';
   const key = m[2] ?? '';
   if (!key.includes('$')) return { table: tableName, key };
-  const parts: (string | ResolvedPv)[] = [];
-  let lit = '';
-  for (let i = 0; i < key.length; ) {
-    const end = key.charAt(i) === '$' ? pvEnd(key, i) : -1;
-    const pv = end > 0 ? s.pvs.resolve(key.slice(i, end)) : null;
-    if (pv === null) {
-      lit += key.charAt(i++);
-      continue;
-    }
-    if (lit !== '') parts.push(lit);
-    lit = '';
-    parts.push(pv);
-    i = end;
-  }
-  if (lit !== '') parts.push(lit);
-  return { table: tableName, key: parts };
+  const c = compileFormat(key, s.pvs, false);
+  return { table: tableName, key: c.ok ? c.parts : key };
 }
 
 /** The table and the key a `$sht(...)`-style name designates for this message. */
@@ -250,7 +226,7 @@ function cellOf(s: HtState, ctx: Context, name: string): { t: HtTable; key: stri
   const key =
     typeof spec.key === 'string'
       ? spec.key
-      : spec.key.map((p) => (typeof p === 'string' ? p : String(p.get(ctx) ?? '<null>'))).join('');
+      : printFormat(spec.key, ctx);
   return { t, key };
 }
 
@@ -322,11 +298,10 @@ export default defineModule({
     let timer: NodeJS.Timeout | null = null;
     if (shortest > 0) {
       const every = Math.min(MAX_SWEEP_MS, Math.max(MIN_SWEEP_MS, shortest * 1000));
-      timer = setInterval(() => { sweepAll(tables); }, every);
-      // The sweep only frees memory; it must not keep the process alive.
-      timer.unref();
+      // The sweep only frees memory; it must not keep the process alive (the boundary's timers are unref'd).
+      timer = host.boundary.interval('module-timer', every, () => { sweepAll(tables); });
     }
-    return { tables, log: host.log, pvs: host.pvs, warned: new Map(), specs: new Map(), timer };
+    return { tables, log: host.log, pvs: host.pvs, warned: new Map(), specs: new Map(), regexes: new RegexCache(), limiter: new LogLimiter(10_000), timer };
   },
   close: (s) => {
     if (s.timer !== null) clearInterval(s.timer);
@@ -359,17 +334,17 @@ export default defineModule({
       return 1;
     }, 'Remove an item (same as assigning null to $sht); 1 done (also when it was not set), -1 no table.'),
     sht_rm_name_re: fn(['str', 'str'], 'int', (s: HtState, _c, h, re) => removeBy(s, h, matcher(s, 're', re, RM_OPS), false),
-      'Remove the items whose name matches the regex (case-insensitive); 1 done, -1 no table or bad regex.'),
+      'Remove the items whose name matches the regex (case-insensitive, RE2 syntax, linear time: no backreferences or lookaround); 1 done, -1 no table or a bad or unsupported regex.'),
     sht_rm_value_re: fn(['str', 'str'], 'int', (s: HtState, _c, h, re) => removeBy(s, h, matcher(s, 're', re, RM_OPS), true),
-      'Remove the items whose string value matches the regex (case-insensitive); 1 done, -1 no table or bad regex.'),
+      'Remove the items whose string value matches the regex (case-insensitive, RE2 syntax); 1 done, -1 no table or a bad or unsupported regex.'),
     sht_rm_name: fn(['str', 'str', 'str'], 'int', (s: HtState, _c, h, op, v) => removeBy(s, h, matcher(s, op, v, RM_OPS), false),
-      'Remove the items whose name matches: op re (regex), sw (starts with) or in (contains); 1 done, -1 no table or bad op.'),
+      'Remove the items whose name matches: op re (regex, case-insensitive, RE2 syntax), sw (starts with) or in (contains); 1 done, -1 no table, bad op or bad regex.'),
     sht_rm_value: fn(['str', 'str', 'str'], 'int', (s: HtState, _c, h, op, v) => removeBy(s, h, matcher(s, op, v, RM_OPS), true),
-      'Remove the items whose string value matches: op re, sw or in; 1 done, -1 no table or bad op.'),
+      'Remove the items whose string value matches: op re (regex, case-insensitive, RE2 syntax), sw or in; 1 done, -1 no table, bad op or bad regex.'),
     sht_match_name: fn(['str', 'str', 'str'], 'int', (s: HtState, _c, h, op, v) => matchBy(s, h, op, v, false),
-      'Positive when an item name matches: op eq, ne, re, sw or in; -1 otherwise (also no table or bad op).'),
+      'Positive when an item name matches: op eq, ne, re (regex, case-insensitive, RE2 syntax), sw or in; -1 otherwise (also no table, bad op or a bad or unsupported regex).'),
     sht_match_str_value: fn(['str', 'str', 'str'], 'int', (s: HtState, _c, h, op, v) => matchBy(s, h, op, v, true),
-      'Positive when an item string value matches: op eq, ne, re, sw or in; -1 otherwise.'),
+      'Positive when an item string value matches: op eq, ne, re (regex, case-insensitive, RE2 syntax), sw or in; -1 otherwise (also no table, bad op or a bad or unsupported regex).'),
     sht_inc: fn(['str', 'str'], 'int', (s: HtState, _c, h, k) => add(s, h, k, 1),
       'Increment an integer item and return the new value (an unset item starts at initval); -255 when there is no table, no item without initval, or a string item.'),
     sht_dec: fn(['str', 'str'], 'int', (s: HtState, _c, h, k) => add(s, h, k, -1),
@@ -377,8 +352,10 @@ export default defineModule({
     sht_is_null: fn(['str', 'str'], 'int', (s: HtState, _c, h, k) => {
       const t = table(s, h);
       if (t === null) return 2;
+      // As Kamailio: a table with initval never reads as null, so the item is not looked at.
+      if (t.initval !== undefined) return -2;
       return t.has(k, Date.now()) ? -1 : 1;
-    }, 'Positive when the item is not set (1; 2 when the table does not exist), -1 when it is set.'),
+    }, 'Positive when the item is not set (1; 2 when the table does not exist), -1 when it is set; -2 for any item of a table with initval (it never reads as null).'),
     sht_reset: fn(['str'], 'int', (s: HtState, _c, h) => {
       const t = table(s, h);
       if (t === null) return -1;

@@ -6,9 +6,11 @@
  * an error or a timeout; when the held message is gone by then, nothing runs (counted, logged).
  */
 import type { Logger } from 'pino';
+import type { ErrorBoundary } from '../host/boundary.js';
 import { Context } from '../host/kemi/context.js';
+import { type Hold, holdMessage } from '../host/kemi/owner.js';
 import type { Counter } from '../host/kemi/stats.js';
-import type { ScriptHandle } from '../host/kemi/types.js';
+import type { ModuleHost, ScriptHandle } from '../host/kemi/types.js';
 import { HttpClient, type QueryResult } from '../host/http-client/client.js';
 import { LogLimiter } from '../host/log-limiter.js';
 import { transactionOf } from '../host/sip/transaction/transaction-layer.js';
@@ -75,6 +77,8 @@ export class HttpAsyncCore {
     readonly defaults: ClientDefaults,
     private readonly log: Logger,
     private readonly script: ScriptHandle,
+    /** every completion (a reply, an error, a timeout) runs inside it */
+    private readonly boundary: ErrorBoundary,
   ) {
     this.client = new HttpClient(defaults.connectionTimeoutMs);
   }
@@ -121,9 +125,16 @@ export class HttpAsyncCore {
 
   /** Kamailio's rule: hold the message when it has a transaction (here also: an xhttp request). */
   private canHold(ctx: Context): boolean {
-    if (ctx.suspender === null || ctx.suspended) return false;
+    if (ctx.owner === null || ctx.suspended) return false;
     return transactionOf(ctx) !== null || ctx.kind === 'http';
   }
+
+  /** Where a held message found gone is told of: this core's rate-limited log. */
+  private readonly goneNote: Pick<ModuleHost, 'complain'> = {
+    complain: (text, fields = {}, level = 'info') => {
+      if (this.limiter.allow(text)) this.log[level]({ ...fields, suppressed: this.limiter.suppressed(text) }, `http_async_client: ${text}`);
+    },
+  };
 
   /** Start a query. 0: the message is held; 1: the script goes on; -1: nothing was sent. */
   start(ctx: Context, o: QueryOrder): number {
@@ -144,9 +155,12 @@ export class HttpAsyncCore {
       return this.complain(o.c, `${o.fname}: ${String(this.defaults.maxInFlight)} queries already in flight (max_in_flight); query refused`);
     }
 
-    const hold = o.mayHold && req.suspend !== false && this.canHold(ctx);
-    const sus = ctx.suspender;
-    if (hold && (sus === null || !sus.suspend(ctx))) return this.complain(o.c, `${o.fname}: the message cannot be suspended (already answered?)`);
+    let hold: Hold | null = null;
+    if (o.mayHold && req.suspend !== false && this.canHold(ctx)) {
+      const h = holdMessage(ctx);
+      if (typeof h === 'string') return this.complain(o.c, `${o.fname}: ${h}`);
+      hold = h;
+    }
 
     const d = this.defaults;
     const body = o.body ?? req.body;
@@ -180,7 +194,7 @@ export class HttpAsyncCore {
     if (d.verbose) this.log.info({ id, method, url: url.href, headers: spec.headers }, 'http_async_client: request');
     o.c.requests.value++;
     const src = ctx.src;
-    const handle = this.client.query(spec, (result) => {
+    const handle = this.client.query(spec, (result) => { this.boundary.run('module-promise', () => {
       this.inFlight.delete(n);
       if (this.closed) return;
       if (d.verbose) this.log.info({ id, status: result.res?.status, reason: result.res?.reason, headers: result.res?.rawHeaders, err: result.err }, 'http_async_client: response');
@@ -188,23 +202,17 @@ export class HttpAsyncCore {
       else if (result.timedOut) o.c.timeouts.value++;
       else o.c.errors.value++;
       const delivered: Delivered = { id, result, xdata: o.xdata };
-      if (hold && sus !== null) {
+      if (hold !== null) {
         this.put(ctx, delivered, o.avps);
-        if (!sus.resume(ctx, o.route)) {
-          o.c.gone.value++;
-          const key = 'gone';
-          if (this.limiter.allow(key)) {
-            this.log.info({ id, route: o.route, suppressed: this.limiter.suppressed(key) }, 'http_async_client: the held message is gone (cancelled, timed out or connection closed); route not run');
-          }
-        }
+        hold.resume(o.route, { counter: o.c.gone, host: this.goneNote });
         return;
       }
       const ectx = new Context('event', null, src);
       this.put(ectx, delivered, o.avps);
       this.script.run(o.route, ectx);
-    });
+    }); });
     this.inFlight.set(n, handle);
-    return hold ? 0 : 1;
+    return hold !== null ? 0 : 1;
   }
 
   private put(ctx: Context, delivered: Delivered, avps: boolean): void {

@@ -81,11 +81,12 @@ export default defineModule({
   params,
   stats: QUERY_STATS,
   init: (host, raw): HacState => {
-    const core = new HttpAsyncCore(coreDefaults(params.parse(raw)), host.log, host.script);
+    const core = new HttpAsyncCore(coreDefaults(params.parse(raw)), host.log, host.script, host.boundary);
     registerCore(host.pvs, core);
     return { core, c: counters((n) => host.stat(n)) };
   },
   close: (s: HacState) => s.core.close(),
+  routeArgs: { query: [1], send: [1], send_xdata: [1] },
   functions: {
     query: fn(['str', 'str'], 'int', (s: HacState, ctx, url, route) =>
       s.core.start(ctx, { fname: 'KSR.http_async_client.query', url, route, mayHold: true, xdata: null, avps: false, timeoutMs: s.core.defaults.connectionTimeoutMs, c: s.c }),

@@ -4,13 +4,15 @@
  * exported it to KEMI; the names, parameters and results are the module's own:
  * `request(method, params, return_route, error_route, result_var)` suspends the message (its
  * transaction, created if needed, or the xhttp request) and returns 0; the answer runs
- * return_route with result_var set to the JSON text of `result`; a timeout, no server or an
- * error object runs error_route with "timeout", "failure" or the error object's JSON text.
+ * return_route with result_var set to the JSON text of `result`; a timeout, no server, an answer
+ * nested too deeply or an error object runs error_route with "timeout", "failure", "too_deep" or
+ * the error object's JSON text.
  * Completion always runs later, from the event loop, never inside the request call.
  */
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { holdMessage, type Context, type Suspender } from '../host/kemi/context.js';
+import type { Context } from '../host/kemi/context.js';
+import { holdMessage, type Hold } from '../host/kemi/owner.js';
 import type { ResolvedPv } from '../host/kemi/pv.js';
 import type { Counter } from '../host/kemi/stats.js';
 import { defineModule, fn, type ModuleHost, type ScriptHandle } from '../host/kemi/types.js';
@@ -46,12 +48,18 @@ const params = z
       .describe('Milliseconds to wait for the answer to a request before error_route runs with "timeout" (Kamailio hard-codes 500). request_timeout() overrides it per call.'),
     max_netstring_bytes: z.number().int().min(16).max(67_108_864).default(1_048_576)
       .describe('Largest netstring accepted from a server; a longer one is a protocol error: the connection is closed, its pending requests fail with "failure", and it reconnects.'),
+    max_json_depth: z.number().int().min(2).max(1000).default(64)
+      .describe('An answer whose arrays/objects nest deeper than this (the response object is level 1) is refused without being parsed: its request runs error_route with "too_deep" (stat too_deep); one without a readable top-level id is a protocol error. json-c, which Kamailio uses, stops at 32.'),
     max_in_flight: z.number().int().min(1).max(1_000_000).default(1000)
       .describe('Requests waiting for an answer on one connection at most; a full connection takes no more (the next server, then the next group, is tried; none: "failure").'),
+    max_unsent_bytes: z.number().int().min(16_384).max(67_108_864).default(4_194_304)
+      .describe('A server that does not read what we send: past this many unsent bytes its connection takes no more requests (the next server is tried) or notifications (-1). At least 16384, where node signals a full socket.'),
+    stalled_timeout: z.number().int().min(100).max(600_000).default(10_000)
+      .describe('A connection past max_unsent_bytes whose server takes none of it for this many ms is closed: its pending requests fail with "failure" and it reconnects (stat stalled_closed).'),
   })
   .strict();
 
-type Stat = 'requests' | 'notifications' | 'replies' | 'errors' | 'timeouts' | 'failures' | 'unmatched' | 'protocol_errors' | 'connection_failures' | 'gone' | 'servers_connected';
+type Stat = 'requests' | 'notifications' | 'replies' | 'errors' | 'timeouts' | 'failures' | 'unmatched' | 'protocol_errors' | 'too_deep' | 'connection_failures' | 'gone' | 'servers_connected';
 
 interface JsonRpcState {
   readonly log: Logger;
@@ -105,6 +113,11 @@ function events(s: () => JsonRpcState): ConnectionEvents {
       st.c.protocol_errors.value++;
       logLimited(st, 'error', `proto ${c.name}`, 'jsonrpc protocol error; connection closed', { server: c.name, why });
     },
+    tooDeep: (c, id) => {
+      const st = s();
+      st.c.too_deep.value++;
+      logLimited(st, 'warn', `deep ${c.name}`, 'jsonrpc answer nested deeper than max_json_depth; refused unparsed (error_route gets "too_deep")', { server: c.name, id });
+    },
     unmatched: (c, id) => {
       const st = s();
       st.c.unmatched.value++;
@@ -115,7 +128,7 @@ function events(s: () => JsonRpcState): ConnectionEvents {
 
 interface Call {
   readonly ctx: Context;
-  readonly sus: Suspender;
+  readonly hold: Hold;
   readonly method: string;
   readonly returnRoute: string;
   readonly errorRoute: string;
@@ -143,6 +156,10 @@ function complete(s: JsonRpcState, call: Call, o: Outcome): void {
       value = 'timeout';
       logLimited(s, 'warn', `timeout ${call.method}`, 'jsonrpc request timed out', { method: call.method });
       break;
+    case 'too_deep':
+      // counted and logged when it arrived (events.tooDeep)
+      value = 'too_deep';
+      break;
     case 'failure':
       s.c.failures.value++;
       value = 'failure';
@@ -150,9 +167,7 @@ function complete(s: JsonRpcState, call: Call, o: Outcome): void {
       break;
   }
   call.pv.set?.(call.ctx, value);
-  if (call.sus.resume(call.ctx, route)) return;
-  s.c.gone.value++;
-  logLimited(s, 'info', 'gone', 'held message is gone (cancelled, timed out or connection closed); jsonrpc route not run', { method: call.method, route });
+  call.hold.resume(route, { counter: s.c.gone, host: s.host });
 }
 
 function request(s: JsonRpcState, ctx: Context, fname: string, method: string, p: string, returnRoute: string, errorRoute: string, resultVar: string, timeoutMs: number): number {
@@ -165,16 +180,16 @@ function request(s: JsonRpcState, ctx: Context, fname: string, method: string, p
   const pv = s.host.pvs.resolve(resultVar);
   if (pv?.set === undefined) return refuse(s, `${fname}: "${resultVar}" is not a writable pseudo-variable`, { pv: resultVar });
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) return refuse(s, `${fname}: the timeout must be 1..${String(MAX_TIMEOUT_MS)} ms`, { timeoutMs });
-  const sus = holdMessage(ctx);
-  if (typeof sus === 'string') return refuse(s, `${fname}: ${sus}`);
+  const hold = holdMessage(ctx);
+  if (typeof hold === 'string') return refuse(s, `${fname}: ${hold}`);
   s.c.requests.value++;
-  const call: Call = { ctx, sus, method, returnRoute, errorRoute, pv };
+  const call: Call = { ctx, hold, method, returnRoute, errorRoute, pv };
   const done = (o: Outcome): void => { complete(s, call, o); };
   if (s.pool.request(method, parsed.text, timeoutMs, done) === null) {
     // No server can take it: fail fast, but after this call returned, as any completion.
     const im = setImmediate(() => {
       s.immediates.delete(im);
-      done({ kind: 'failure' });
+      s.host.boundary.run('module-timer', () => { done({ kind: 'failure' }); });
     });
     s.immediates.add(im);
   }
@@ -205,9 +220,9 @@ export default defineModule({
   name: 'jsonrpc',
   doc: 'JSON-RPC 2.0 requests and notifications over TCP netstrings to servers with priorities and failover (Kamailio\'s jsonrpc-c); a request suspends the message and continues it in a named route.',
   params,
-  stats: ['requests', 'notifications', 'replies', 'errors', 'timeouts', 'failures', 'unmatched', 'protocol_errors', 'connection_failures', 'gone', 'servers_connected', 'server_*'],
+  stats: ['requests', 'notifications', 'replies', 'errors', 'timeouts', 'failures', 'unmatched', 'protocol_errors', 'too_deep', 'connection_failures', 'gone', 'servers_connected', 'backpressure_paused', 'stalled_closed', 'server_*'],
   init: (host, p): JsonRpcState => {
-    const specs = parseServers(p.servers as string);
+    const specs = parseServers(p.servers);
     let state: JsonRpcState | null = null;
     const self = (): JsonRpcState => {
       if (state === null) throw new Error('jsonrpc state used before init');
@@ -216,12 +231,17 @@ export default defineModule({
     const pool = new Pool(
       specs,
       {
-        maxConnAttempts: p.max_conn_attempts as number,
-        reconnectInterval: p.reconnect_interval as number,
-        reconnectMaxInterval: Math.max(p.reconnect_max_interval as number, p.reconnect_interval as number),
-        connectTimeout: p.connect_timeout as number,
-        maxNetstringBytes: p.max_netstring_bytes as number,
-        maxInFlight: p.max_in_flight as number,
+        maxConnAttempts: p.max_conn_attempts,
+        reconnectInterval: p.reconnect_interval,
+        reconnectMaxInterval: Math.max(p.reconnect_max_interval, p.reconnect_interval),
+        connectTimeout: p.connect_timeout,
+        maxNetstringBytes: p.max_netstring_bytes,
+        maxInFlight: p.max_in_flight,
+        maxJsonDepth: p.max_json_depth,
+        maxUnsentBytes: p.max_unsent_bytes,
+        stalledTimeoutMs: p.stalled_timeout,
+        backpressure: { paused: host.stat('backpressure_paused'), stalledClosed: host.stat('stalled_closed') },
+        boundary: host.boundary,
       },
       events(self),
     );
@@ -233,7 +253,7 @@ export default defineModule({
       host,
       limiter: new LogLimiter(10_000),
       pool,
-      timeout: p.timeout as number,
+      timeout: p.timeout,
       c: {
         requests: host.stat('requests'),
         notifications: host.stat('notifications'),
@@ -243,6 +263,7 @@ export default defineModule({
         failures: host.stat('failures'),
         unmatched: host.stat('unmatched'),
         protocol_errors: host.stat('protocol_errors'),
+        too_deep: host.stat('too_deep'),
         connection_failures: host.stat('connection_failures'),
         gone: host.stat('gone'),
         servers_connected: host.gauge('servers_connected'),
@@ -262,11 +283,13 @@ export default defineModule({
     for (const g of s.serverStat.values()) g.value = 0;
     s.c.servers_connected.value = 0;
   },
+  routeArgs: { request: [2, 3], request_timeout: [2, 3] },
+  pvArgs: { request: [4], request_timeout: [4] },
   functions: {
     notification: fn(['str', 'str'], 'int', (s: JsonRpcState, _ctx, method, p) => notification(s, method, p),
       'Send a notification (no id, no answer): 1 when written to a connected server, -1 when none is connected or the arguments are bad. params: JSON text of an object or array, or "".'),
     request: fn(['str', 'str', 'str', 'str', 'str'], 'int', (s: JsonRpcState, ctx, method, p, ret, err, rv) => request(s, ctx, 'KSR.jsonrpc.request', method, p, ret, err, rv, s.timeout),
-      'Suspend the message (creating its transaction if needed) and send the request; returns 0 (then call KSR.x.exit()), -1 on bad arguments. The answer runs return_route with result_var (e.g. "$var(result)") set to the JSON text of result; a timeout, no server or an error object runs error_route with it set to "timeout", "failure" or the error\'s JSON text.'),
+      'Suspend the message (creating its transaction if needed) and send the request; returns 0 (then call KSR.x.exit()), -1 on bad arguments. The answer runs return_route with result_var (e.g. "$var(result)") set to the JSON text of result; a timeout, no server, an answer nested deeper than max_json_depth or an error object runs error_route with it set to "timeout", "failure", "too_deep" or the error\'s JSON text.'),
     request_timeout: fn(['str', 'str', 'str', 'str', 'str', 'int'], 'int', (s: JsonRpcState, ctx, method, p, ret, err, rv, ms) => request(s, ctx, 'KSR.jsonrpc.request_timeout', method, p, ret, err, rv, ms),
       'Like request, waiting timeout_ms (1..600000) for this answer instead of the timeout parameter.'),
   },

@@ -1,5 +1,7 @@
-import type { Context, TransportProto } from '../host/kemi/context.js';
+import type { Context } from '../host/kemi/context.js';
+import type { TransportProto } from '../host/sip/types.js';
 import { defineModule, fn, readFn, type KemiFunctionDef, type Xval } from '../host/kemi/types.js';
+import { definesFunctions, kxInit, kxParams } from './kx-defines.js';
 import { parseNameAddr } from '../host/sip/name-addr.js';
 import { parseUri, type SipUri } from '../host/sip/uri.js';
 import { digestUser, fromOf, parseCredentials, ruriOf, toOf, tryRead, uriHost } from './msg-fields.js';
@@ -90,8 +92,12 @@ function asReads(functions: Record<string, KemiFunctionDef>, volatile: readonly 
 /** KSR.kx: cheap getters of message attributes (Kamailio's kemix module). */
 export default defineModule({
   name: 'kx',
-  doc: 'Getters of message attributes (Kamailio kemix): R-URI, From/To, source, body, status.',
-  functions: asReads({
+  doc: 'Getters of message attributes (Kamailio kemix): R-URI, From/To, source, body, status; the config\'s defines.',
+  params: kxParams,
+  init: (_host, p) => kxInit(p),
+  functions: {
+    ...definesFunctions,
+    ...asReads({
     get_ruri: fn([], 'xval', (_s, ctx) => (ctx.msg?.isRequest === true ? ctx.ruri : null),
       'The current Request-URI (as rewritten by the script, else as received); null for a reply.'),
     get_ouri: fn([], 'xval', (_s, ctx) => (ctx.msg?.isRequest === true ? ctx.msg.ruri : null),
@@ -149,4 +155,5 @@ export default defineModule({
       'The message type: 1 request, 2 reply; -1 without a message.'),
     get_timestamp: fn([], 'int', () => Math.floor(Date.now() / 1000), 'The current Unix time in seconds.'),
   }, ['get_timestamp']),
+  },
 });

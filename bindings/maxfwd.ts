@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import type { Logger } from 'pino';
 import type { Context } from '../host/kemi/context.js';
-import { defineModule, fn } from '../host/kemi/types.js';
+import { defineModule, fn, type ModuleHost } from '../host/kemi/types.js';
 
 const params = z
   .object({
@@ -19,7 +18,7 @@ const params = z
 
 interface MaxfwdState {
   readonly maxLimit: number;
-  readonly log: Logger;
+  readonly host: ModuleHost;
 }
 
 /**
@@ -42,7 +41,7 @@ function current(ctx: Context): number {
 
 function validLimit(s: MaxfwdState, limit: number): boolean {
   if (limit >= 0 && limit <= 255) return true;
-  s.log.error({ limit }, 'invalid Max-Forwards limit (0..255)');
+  s.host.complain('invalid Max-Forwards limit (0..255)', { limit });
   return false;
 }
 
@@ -58,7 +57,7 @@ function processMaxfwd(s: MaxfwdState, ctx: Context, limit: number): number {
       ctx.headerEdits.maxForwards = limit;
       return 2;
     case -2:
-      s.log.warn('cannot parse the Max-Forwards value');
+      s.host.complain('cannot parse the Max-Forwards value', {}, 'warn');
       return -2;
     case 0:
       return -1;
@@ -81,7 +80,7 @@ export default defineModule({
   name: 'maxfwd',
   doc: 'Max-Forwards handling (Kamailio maxfwd): add, decrement and test the header of a request to forward.',
   params,
-  init: (host, raw): MaxfwdState => ({ maxLimit: params.parse(raw).max_limit, log: host.log }),
+  init: (host, p): MaxfwdState => ({ maxLimit: p.max_limit, host }),
   functions: {
     process_maxfwd: fn(['int'], 'int', (s: MaxfwdState, ctx, limit) => processMaxfwd(s, ctx, limit),
       'Decrement Max-Forwards for the forwarded request (capped by max_limit), or add it with this limit (0..255) when absent; 1 decremented, 2 added, -1 when it is 0 (reply 483) or the limit is invalid, -2 on a bad value.'),

@@ -74,6 +74,21 @@ function headerOf(ctx: Context, name: string): string | null {
   return ctx.http === null ? null : (httpHeaders(ctx.http, name)[0] ?? null);
 }
 
+/**
+ * $hdr(Name) the first value; $(hdr(Name)[N]) the Nth (0-based, negative from the end);
+ * $(hdr(Name)[*]) every value joined with "," (Kamailio's PV_HDR_DELIM).
+ */
+function headerAt(ctx: Context, spec: string): string | null {
+  const m = /^(.*?)\s*\[\s*(-?\d+|\*)\s*\]$/.exec(spec);
+  if (m === null) return headerOf(ctx, spec);
+  const name = (m[1] ?? '').trim();
+  const values = ctx.msg !== null ? ctx.msg.getHeaders(name) : ctx.http === null ? [] : httpHeaders(ctx.http, name);
+  if (values.length === 0) return null;
+  if (m[2] === '*') return values.join(',');
+  const n = Number(m[2]);
+  return values[n < 0 ? values.length + n : n] ?? null;
+}
+
 function protoName(ctx: Context): string {
   return ctx.src.proto === 'http' ? 'tcp' : ctx.src.proto;
 }
@@ -150,7 +165,7 @@ export const messagePvs: Record<string, Pv> = {
   pr: ro((ctx) => protoName(ctx), 'transport protocol (udp, tcp…; tcp for an xhttp request)'),
   proto: ro((ctx) => protoName(ctx), 'transport protocol (udp, tcp…; tcp for an xhttp request)'),
   ua: ro((ctx) => headerOf(ctx, 'user-agent'), 'User-Agent header'),
-  hdr: ro((ctx, name) => headerOf(ctx, name), 'value of the first header with this name (of the SIP message, or of the HTTP request in xhttp)', true),
+  hdr: { ...ro((ctx, spec) => headerAt(ctx, spec), 'value of the first header with this name (of the SIP message, or of the HTTP request in xhttp); $(hdr(Name)[N]) the Nth (0-based, negative from the end), $(hdr(Name)[*]) all, joined with ","', true), index: true },
   hdrc: ro((ctx, name) => {
     if (ctx.msg !== null) return ctx.msg.getHeaders(name).length;
     return ctx.http === null ? 0 : httpHeaders(ctx.http, name).length;

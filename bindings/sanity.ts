@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import type { Context } from '../host/kemi/context.js';
-import { defineModule, fn } from '../host/kemi/types.js';
+import { defineModule, fn, type ModuleHost } from '../host/kemi/types.js';
 import type { SipMessage } from '../host/sip/message.js';
 import { parseNameAddr } from '../host/sip/name-addr.js';
 import { isAbsoluteUri, parseUri } from '../host/sip/uri.js';
@@ -86,6 +86,7 @@ interface SanityState {
   readonly supported: ReadonlySet<string>;
   readonly noreply: boolean;
   readonly log: Logger;
+  readonly host: ModuleHost;
   /** A failure that must not be answered (no usable From/To/CSeq/Via): Kamailio's FL_MSG_NOREPLY. */
   readonly mute: WeakSet<Context>;
   /** The reply a failed check asked for, when noreply defers it to sanity_reply(). */
@@ -108,8 +109,8 @@ class Run {
     if (this.s.noreply) {
       this.s.pending.set(this.ctx, { code, reason });
     } else if (!this.s.mute.has(this.ctx)) {
-      const sent = this.ctx.sip?.sendReply(this.ctx, code, reason) ?? false;
-      if (!sent) this.s.log.warn({ code, reason }, 'sanity check failed and its reply could not be sent');
+      const sent = this.ctx.owner?.sendReply(this.ctx, code, reason) ?? false;
+      if (!sent) this.s.host.complain('sanity check failed and its reply could not be sent', { code, reason }, 'warn');
     }
     return false;
   }
@@ -132,8 +133,9 @@ class Run {
   ruriScheme(): boolean {
     if (!this.msg.isRequest) return true;
     const ruri = this.ctx.ruri;
-    if (parseUri(ruri) !== null) return true;
-    // Well-formed but not sip/sips/tel: the scheme is what we do not support (RFC 3261 §8.2.2.1).
+    if (ruriParses(ruri)) return true;
+    // Well-formed but of a scheme we do not support: RFC 3261 §8.2.2.1's 416 (Kamailio answers
+    // 400 here, as its parser fails first: docs/compatibility.md).
     if (isAbsoluteUri(ruri)) return this.reject(416, 'Unsupported URI Scheme in Request URI');
     return this.reject(400, 'Bad Request URI');
   }
@@ -214,7 +216,7 @@ class Run {
 
   parseUris(checks: number): boolean {
     const msg = this.msg;
-    if ((checks & SANITY_URI.RURI) !== 0 && msg.isRequest && parseUri(this.ctx.ruri) === null) {
+    if ((checks & SANITY_URI.RURI) !== 0 && msg.isRequest && !ruriParses(this.ctx.ruri)) {
       return this.reject(400, 'Bad Request URI');
     }
     if ((checks & SANITY_URI.FROM) !== 0) {
@@ -274,6 +276,15 @@ class Run {
 }
 
 /** Kamailio's str2valid_uint: 1..10 digits, at most 2^32 - 1. */
+/**
+ * An R-URI Kamailio's URI parser accepts: sip, sips and tel as parsed here, and also urn
+ * (RFC 5031 service URNs such as urn:service:sos, which proxies route) and tels, which it takes
+ * without looking inside. Any other scheme fails its parse.
+ */
+function ruriParses(ruri: string): boolean {
+  return parseUri(ruri) !== null || (/^(urn|tels):/i.test(ruri) && isAbsoluteUri(ruri));
+}
+
 function isUint32(v: string): boolean {
   return /^[0-9]{1,10}$/.test(v) && Number(v) <= 0xffffffff;
 }
@@ -306,7 +317,7 @@ function countTags(value: string, uri: string): number {
 function sanityCheck(s: SanityState, ctx: Context, checks: number, uriChecks: number): number {
   const msg = ctx.msg;
   if (msg === null) {
-    s.log.warn('sanity_check without a SIP message');
+    s.host.complain('sanity_check without a SIP message', {}, 'warn');
     return -1;
   }
   if (s.noreply) s.pending.delete(ctx);
@@ -337,7 +348,7 @@ function sanityReply(s: SanityState, ctx: Context): number {
   if (msg === null) return -1;
   if (!msg.isRequest || msg.method === 'ACK' || !s.noreply || s.mute.has(ctx)) return 1;
   const p = s.pending.get(ctx) ?? { code: 500, reason: 'Server Sanity Failure' };
-  return ctx.sip?.sendReply(ctx, p.code, p.reason) === true ? 1 : -1;
+  return ctx.owner?.sendReply(ctx, p.code, p.reason) === true ? 1 : -1;
 }
 
 /** KSR.sanity: syntax and semantic checks of a SIP message (Kamailio's sanity module). */
@@ -345,8 +356,7 @@ export default defineModule({
   name: 'sanity',
   doc: 'Message sanity checks (Kamailio sanity): version, scheme, required headers, CSeq, Content-Length, Expires, Proxy-Require, URIs, credentials.',
   params,
-  init: (host, raw): SanityState => {
-    const p = params.parse(raw);
+  init: (host, p): SanityState => {
     const supported = new Set(p.proxy_require.split(',').map((t) => t.trim().toLowerCase()).filter((t) => t !== ''));
     return {
       defaultChecks: p.default_checks,
@@ -354,6 +364,7 @@ export default defineModule({
       supported,
       noreply: p.noreply !== 0,
       log: host.log,
+      host,
       mute: new WeakSet(),
       pending: new WeakMap(),
     };

@@ -1,13 +1,13 @@
 import { deferrable, defineModule, fn } from '../host/kemi/types.js';
-import type { Context, SipActions } from '../host/kemi/context.js';
-import { transactionOf } from '../host/sip/transaction/transaction-layer.js';
+import type { Context } from '../host/kemi/context.js';
+import type { MessageOwner } from '../host/kemi/owner.js';
 
-/** The SIP layer to answer this request with this code, or null: not a SIP request, or no status code. */
-function replier(ctx: Context, code: number): SipActions | null {
+/** The owner to answer this request with this code, or null: not a SIP request, or no status code. */
+function replier(ctx: Context, code: number): MessageOwner | null {
   if (code < 100 || code > 699) return null;
-  const sip = ctx.sip;
-  if (sip === null || ctx.msg === null || !ctx.msg.isRequest) return null;
-  return sip;
+  const owner = ctx.owner;
+  if (owner?.kind !== 'sip' || ctx.msg === null || !ctx.msg.isRequest) return null;
+  return owner;
 }
 
 /** Send a stateless reply; -1 when the message is not a request or sending failed. */
@@ -38,16 +38,14 @@ export default defineModule({
     sl_reply_error: deferrable(fn([], 'int', (s: SlState, ctx) => count(s, reply(ctx, 500, 'Server Internal Error')),
       'Reply 500 Server Internal Error; 1 sent, -1 failed.'),
     (_s, ctx) => predictReply(ctx, 500)),
-    get_reply_totag: fn([], 'xval', (_s, ctx) => (ctx.sip === null || ctx.msg === null ? null : ctx.sip.toTag(ctx)),
+    get_reply_totag: fn([], 'xval', (_s, ctx) => (ctx.owner === null || ctx.msg === null ? null : ctx.owner.toTag(ctx)),
       'The To-tag this server puts in its replies to the current request.'),
   },
 });
 
 /** Kamailio's sl send_reply: through the transaction when the request has one, so it is re-sent for retransmissions. */
 function sendReply(ctx: Context, code: number, reason: string): number {
-  const t = transactionOf(ctx);
-  if (t === null) return reply(ctx, code, reason);
-  return t.reply(code, reason) ? 1 : -1;
+  return replier(ctx, code)?.reply(ctx, code, reason) === true ? 1 : -1;
 }
 
 interface SlState {

@@ -4,20 +4,27 @@
  * a transaction once the script asks for one (t_newtran, t_relay, t_send_reply, an async
  * suspension); until then it stays stateless, as in Kamailio.
  */
-import type { Logger } from 'pino';
 import type { Context } from '../host/kemi/context.js';
 import { defineModule, fn, type ScriptHandle } from '../host/kemi/types.js';
-import { LogLimiter } from '../host/log-limiter.js';
 import { tmParams } from '../host/sip/transaction/config.js';
-import type { RelayTarget } from '../host/sip/transaction/server-transaction.js';
+import type { RelayTarget } from '../host/sip/transaction/forking.js';
+import type { ServerTransaction } from '../host/sip/transaction/server-transaction.js';
 import { TM_STATS } from '../host/sip/transaction/stats.js';
 import type { TmSettings } from '../host/sip/transaction/tm-settings.js';
+import { routeTypeOf } from '../host/sip/transaction/route-type.js';
 import { layerOf, transactionOf } from '../host/sip/transaction/transaction-layer.js';
+import { RegexCache } from '../host/safe-regex.js';
+import { tmStatusFunctions, type TmStatusState } from './tm-status.js';
 
-interface TmState {
-  readonly log: Logger;
+/** What other modules get of tm (ModuleHost.api('tm')): Kamailio's TMCB_REQUEST_IN, roughly. */
+export interface TmApi {
+  /** Run cb when t_relay has the request's transaction, before anything is sent (dialog's dlg_flag). */
+  onRelay(cb: (ctx: Context, t: ServerTransaction) => void): void;
+}
+
+interface TmState extends TmStatusState {
   readonly script: ScriptHandle;
-  readonly limiter: LogLimiter;
+  readonly relayHooks: ((ctx: Context, t: ServerTransaction) => void)[];
 }
 
 type RouteKind = 'failure' | 'onReply' | 'branch' | 'branchFailure';
@@ -31,7 +38,7 @@ const TARGETS: Readonly<Record<string, RouteKind>> = {
 };
 
 function complain(s: TmState, text: string, fields: Record<string, unknown> = {}): void {
-  if (s.limiter.allow(text)) s.log.error({ ...fields, at: s.script.location(), suppressed: s.limiter.suppressed(text) }, text);
+  s.host.complain(text, fields);
 }
 
 function isRequest(ctx: Context): boolean {
@@ -54,19 +61,21 @@ function reply(s: TmState, ctx: Context, code: number, reason: string, create: b
     if (!create) complain(s, 't_reply: the request has no transaction (t_newtran first, or use t_send_reply)');
     return -1;
   }
-  return t.reply(code, reason) ? 1 : -1;
+  return t.respond(code, reason) ? 1 : -1;
 }
 
 function relay(s: TmState, ctx: Context, target: RelayTarget | null): number {
   const msg = ctx.msg;
-  if (msg === null || !msg.isRequest || ctx.sip === null) return -1;
+  const owner = ctx.owner;
+  if (msg === null || !msg.isRequest || owner === null) return -1;
   if (msg.method === 'ACK') {
     // an ACK has no transaction: relayed statelessly, as Kamailio's t_relay does
     const uri = target === null ? null : `sip:${target.host.includes(':') ? `[${target.host}]` : target.host}:${String(target.port)};transport=${target.proto}`;
-    return ctx.sip.forward(ctx, uri) ? 1 : -1;
+    return owner.forward(ctx, uri) ? 1 : -1;
   }
   const t = layerOf(ctx)?.ensure(ctx) ?? null;
   if (t === null) return -1;
+  for (const h of s.relayHooks) h(ctx, t);
   if (!t.relay(target)) {
     complain(s, 't_relay: the request could not be relayed', { method: msg.method });
     return -1;
@@ -122,6 +131,26 @@ function isSet(s: TmState, ctx: Context, target: string): number {
   return st?.[kind] == null ? -1 : 1;
 }
 
+/** Kamailio's t_get_branch_index: the branch a branch, branch-failure or reply route runs for; in a failure route the branches so far. */
+function branchIndex(ctx: Context): number {
+  const t = transactionOf(ctx);
+  switch (routeTypeOf(ctx)) {
+    case 'request':
+      // the branches added to the message so far (append_branch, lookup)
+      return ctx.hasDset ? ctx.dset.branches.length : 0;
+    case 'reply':
+      return 0;
+    case 'branch':
+    case 'branch-failure':
+    case 'onreply':
+      return t?.branchIdx ?? -1;
+    case 'failure':
+      return t?.fork.list.length ?? -1;
+    default:
+      return -1;
+  }
+}
+
 function setFr(s: TmState, ctx: Context, frInv: number, fr: number): number {
   if (frInv < 0 || fr < 0) {
     complain(s, 't_set_fr: timeouts are ms ≥ 0 (0 = the module default)', { frInv, fr });
@@ -140,7 +169,9 @@ export default defineModule({
   doc: 'Transactions: stateful replies, stateful relaying with failure routes, retransmissions and timers.',
   params: tmParams,
   stats: TM_STATS,
-  init: (host): TmState => ({ log: host.log, script: host.script, limiter: new LogLimiter(10_000) }),
+  init: (host): TmState => ({ host, script: host.script, regexes: new RegexCache(64), relayHooks: [] }),
+  api: (s: TmState): TmApi => ({ onRelay: (cb) => { s.relayHooks.push(cb); } }),
+  routeArgs: { t_on_failure: [0], t_on_reply: [0], t_on_branch: [0], t_on_branch_failure: [0] },
   functions: {
     t_newtran: fn([], 'int', (s: TmState, ctx) => newtran(s, ctx),
       'Create the transaction of the request (INVITE: 100 Trying at once); 1 created, -1 failed or already created.'),
@@ -168,6 +199,8 @@ export default defineModule({
       '1 when a CANCEL matched the transaction, else -1.'),
     t_is_expired: fn([], 'int', (_s, ctx) => (transactionOf(ctx)?.isExpired() === true ? 1 : -1),
       '1 when the transaction timed out or outlived its final-response timer, else -1.'),
+    t_get_branch_index: fn([], 'int', (_s, ctx) => branchIndex(ctx),
+      'The index of the branch a branch, branch-failure or reply route runs for; in a failure route the number of branches so far; 0 in the request route; -1 elsewhere.'),
     t_set_fr: fn(['int', 'int'], 'int', (s: TmState, ctx, frInv, fr) => setFr(s, ctx, frInv, fr),
       'Set fr_inv_timer and fr_timer (ms; 0 = module default) for this transaction and its next branches; 1 ok.'),
     t_release: fn([], 'int', (_s, ctx) => {
@@ -176,5 +209,6 @@ export default defineModule({
       t.release();
       return 1;
     }, 'Forget the transaction now, without a reply; 1 ok, -1 when there is none.'),
+    ...tmStatusFunctions,
   },
 });

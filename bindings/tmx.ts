@@ -5,6 +5,7 @@
 import type { Context } from '../host/kemi/context.js';
 import { defineModule, fn, type Xval } from '../host/kemi/types.js';
 import { fnv1a } from '../host/sip/hash.js';
+import { routeTypeOf, type RouteType } from '../host/sip/transaction/route-type.js';
 import { layerOf, transactionOf } from '../host/sip/transaction/transaction-layer.js';
 
 /**
@@ -40,12 +41,24 @@ function tAttr(ctx: Context, name: string): Xval {
   }
 }
 
+function routeIs(ctx: Context, ...types: RouteType[]): number {
+  return types.includes(routeTypeOf(ctx)) ? 1 : -1;
+}
+
 export default defineModule({
   name: 'tmx',
   doc: 'Transaction extensions and the $T pseudo-variables.',
   functions: {
     t_precheck_trans: fn([], 'int', (_s, ctx) => precheck(ctx),
       '1 when another transaction already holds this request (not ACK/CANCEL), else -1.'),
+    t_is_request_route: fn([], 'int', (_s, ctx) => routeIs(ctx, 'request'),
+      '1 when running as the request route (ksr_request_route, or a route resumed from it), else -1.'),
+    t_is_branch_route: fn([], 'int', (_s, ctx) => routeIs(ctx, 'branch'),
+      '1 when running as a branch route (t_on_branch), else -1.'),
+    t_is_failure_route: fn([], 'int', (_s, ctx) => routeIs(ctx, 'failure'),
+      '1 when running as a failure route (t_on_failure), else -1.'),
+    t_is_reply_route: fn([], 'int', (_s, ctx) => routeIs(ctx, 'onreply', 'reply'),
+      '1 when running as a reply route (t_on_reply, or ksr_reply_route), else -1.'),
   },
   pvs: {
     T_reply_code: {

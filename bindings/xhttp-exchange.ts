@@ -2,22 +2,27 @@
  * xhttp's request handling: URL filter, body read with a cap, the event callback run on a
  * Context of kind 'http', and exactly one reply per request whatever the script does — its own
  * (KSR.xhttp.xhttp_reply), a default 500, a 504 when held too long, or a closed connection for
- * KSR.x.drop(). An Exchange is also the request's Suspender: async modules hold the request
+ * KSR.x.drop(). An Exchange is also the request's owner: async modules hold the request
  * past the callback and resume it in a route of their choosing.
  */
 import { validateHeaderName, validateHeaderValue, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { Context, type Suspender } from '../host/kemi/context.js';
+import type { ErrorBoundary } from '../host/boundary.js';
+import { Context } from '../host/kemi/context.js';
+import { Hold, type MessageOwner } from '../host/kemi/owner.js';
 import type { Counter } from '../host/kemi/stats.js';
 import type { ScriptHandle } from '../host/kemi/types.js';
+import { normalizeTarget } from '../host/http/normalize-path.js';
 import { readBody } from '../host/http/read-body.js';
+import type { Matcher } from '../host/safe-regex.js';
 import { LogLimiter } from '../host/log-limiter.js';
 
 export interface XhttpOptions {
   /** the script function run for each request; '' = none (every request gets 404) */
   readonly callback: string;
-  readonly skip: RegExp | null;
-  readonly match: RegExp | null;
+  /** url_skip, url_match: tested on the normalised URL (host/http/normalize-path.ts) */
+  readonly skip: Matcher | null;
+  readonly match: Matcher | null;
   readonly maxBodyBytes: number;
   readonly suspendTimeoutMs: number;
   readonly sendTimeoutMs: number;
@@ -34,6 +39,11 @@ export interface XhttpCounters {
   readonly dropped: Counter;
 }
 
+/** What xhttp offers other modules (ModuleHost.api('xhttp')): the exchange of a Context. */
+export interface XhttpApi {
+  exchangeOf(ctx: Context): Exchange | null;
+}
+
 type RunResult = ReturnType<ScriptHandle['run']>;
 
 /** What the event callback gets as its one argument, as in Kamailio. */
@@ -47,6 +57,8 @@ export class XhttpServer {
   private closed = false;
   /** requests held for async work: answered 503 when the module closes */
   private readonly held = new Set<Exchange>();
+  /** the exchange of each xhttp request Context, for xhttp_reply */
+  private readonly exchanges = new WeakMap<Context, Exchange>();
   private readonly limiter = new LogLimiter(10_000);
 
   constructor(
@@ -54,6 +66,8 @@ export class XhttpServer {
     readonly stats: XhttpCounters,
     private readonly script: ScriptHandle,
     private readonly log: Logger,
+    /** where the hold timers run (host/boundary.ts) */
+    readonly boundary: ErrorBoundary,
   ) {}
 
   /** The HTTP listener's request handler. */
@@ -71,12 +85,17 @@ export class XhttpServer {
     this.readBody(req, res);
   };
 
-  /** Kamailio's order: url_skip first (a match skips), then url_match (no match skips). */
+  /**
+   * Kamailio's order: url_skip first (a match skips), then url_match (no match skips). Both see
+   * the normalised URL, so another spelling of a skipped path cannot slip past.
+   */
   private routed(url: string): boolean {
     const o = this.opts;
     if (o.callback === '') return false;
-    if (o.skip?.test(url) === true) return false;
-    return o.match === null || o.match.test(url);
+    if (o.skip === null && o.match === null) return true;
+    const n = normalizeTarget(url);
+    if (o.skip?.test(n) === true) return false;
+    return o.match === null || o.match.test(n);
   }
 
   private readBody(req: IncomingMessage, res: ServerResponse): void {
@@ -104,8 +123,14 @@ export class XhttpServer {
     });
     ctx.http = { method: req.method ?? 'GET', url: req.url ?? '/', version: req.httpVersion, rawHeaders: req.rawHeaders, body };
     const ex = new Exchange(this, ctx, res);
-    ctx.suspender = ex;
+    ctx.owner = ex;
+    this.exchanges.set(ctx, ex);
     this.run(ex, this.opts.callback, EVENT_NAME);
+  }
+
+  /** The exchange of an xhttp request's Context; null for any other Context. */
+  exchangeOf(ctx: Context): Exchange | null {
+    return this.exchanges.get(ctx) ?? null;
   }
 
   /** Run the event callback or a resumed route on the request, then settle what it left. */
@@ -167,8 +192,12 @@ export class XhttpServer {
   }
 }
 
-/** One HTTP request handed to the script, and its hold/resume hook. */
-export class Exchange implements Suspender {
+/**
+ * One HTTP request handed to the script: its owner (host/kemi/owner.ts). It holds and resumes;
+ * the SIP-only parts of the interface refuse (an HTTP request is answered by xhttp_reply).
+ */
+export class Exchange implements MessageOwner {
+  readonly kind = 'http' as const;
   state: 'running' | 'held' | 'done' = 'running';
   private timer: NodeJS.Timeout | null = null;
   private watchingClose = false;
@@ -179,18 +208,38 @@ export class Exchange implements Suspender {
     private readonly res: ServerResponse,
   ) {}
 
-  suspend(ctx: Context): boolean {
-    if (ctx !== this.ctx || this.state !== 'running' || this.res.destroyed) return false;
+  canReply(): boolean {
+    return false;
+  }
+
+  sendReply(): boolean {
+    return false;
+  }
+
+  reply(): boolean {
+    return false;
+  }
+
+  forward(): boolean {
+    return false;
+  }
+
+  toTag(): string {
+    return '';
+  }
+
+  hold(ctx: Context): Hold | string {
+    if (ctx !== this.ctx || this.state !== 'running' || this.res.destroyed) return 'the HTTP request cannot be held (already answered, or the client left)';
     this.state = 'held';
     ctx.suspended = true;
     this.server.hold(this);
-    this.timer = setTimeout(() => { this.server.timedOut(this); }, this.server.opts.suspendTimeoutMs);
+    this.timer = this.server.boundary.timeout('module-timer', this.server.opts.suspendTimeoutMs, () => { this.server.timedOut(this); }, null);
     if (!this.watchingClose) {
       this.watchingClose = true;
       // The client may leave while the request is held: then a later resume finds it gone.
       this.res.once('close', () => { this.settleDone(); });
     }
-    return true;
+    return new Hold(ctx, (c, route, arg) => this.resume(c, route, arg));
   }
 
   resume(ctx: Context, route: string, arg?: string): boolean {
@@ -205,7 +254,7 @@ export class Exchange implements Suspender {
    * KSR.xhttp.xhttp_reply: the one reply of this request. false when it cannot be sent (already
    * replied, client gone, a header or reason node refuses); then nothing was sent.
    */
-  reply(code: number, reason: string, ctype: string, body: string): boolean {
+  answer(code: number, reason: string, ctype: string, body: string): boolean {
     const headers = this.headersFor(ctype);
     if (headers === null) return false;
     const sent = this.send(code, reason, headers, body);
@@ -213,8 +262,8 @@ export class Exchange implements Suspender {
     return sent;
   }
 
-  /** Whether a reply can still be sent: not answered yet, the client still there. */
-  canReply(): boolean {
+  /** Whether xhttp_reply can still answer: not answered yet, the client still there. */
+  canAnswer(): boolean {
     return this.state !== 'done' && !this.res.headersSent && !this.res.destroyed;
   }
 

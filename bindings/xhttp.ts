@@ -7,30 +7,37 @@
 import { z } from 'zod';
 import type { Context } from '../host/kemi/context.js';
 import { deferrable, defineModule, fn, type PvDef, type Xval } from '../host/kemi/types.js';
-import { Exchange, XhttpServer } from './xhttp-exchange.js';
+import { compileLinear, type Matcher } from '../host/safe-regex.js';
+import { XhttpServer, type XhttpApi } from './xhttp-exchange.js';
 
+/** url_skip / url_match: RE2 syntax, linear time (a peer's URL cannot stall a backtracking match) */
 function regexParam(doc: string) {
   return z
     .string()
     .superRefine((s, c) => {
       if (s === '') return;
-      try {
-        new RegExp(s);
-      } catch (e) {
-        c.addIssue({ code: 'custom', message: `not a valid regular expression: ${(e as Error).message}` });
-      }
+      const r = compileLinear(s, false);
+      if (!r.ok) c.addIssue({ code: 'custom', message: `not a regular expression RE2 can run (no backreferences or lookaround): ${r.why}` });
     })
     .default('')
     .describe(doc);
 }
 
+function urlMatcher(s: string): Matcher | null {
+  if (s === '') return null;
+  const r = compileLinear(s, false);
+  // validated by the schema; a failure here would be a bug, not a config error
+  if (!r.ok) throw new Error(`xhttp: ${r.why}`);
+  return r.re;
+}
+
 const params = z
   .object({
     url_skip: regexParam(
-      'Regular expression (JavaScript syntax, unanchored, case-sensitive) tested on the URL (path and query string): a request it matches does not run the event callback and gets 404. Checked before url_match, and wins over it. Empty: skip nothing.',
+      'Regular expression (RE2 syntax, linear time; unanchored, case-sensitive) tested on the normalised URL: the path with %-encoded unreserved characters decoded, repeated "/" merged and "." / ".." segments resolved, then the query string as received (so /api//x, /api/%78 and /api/./x are all /api/x; Kamailio tests the raw URL, see docs/decisions.md). A request it matches does not run the event callback and gets 404. Checked before url_match, and wins over it. Empty: skip nothing.',
     ),
     url_match: regexParam(
-      'Regular expression tested on the URL: a request it does not match does not run the event callback and gets 404. Empty: match everything.',
+      'Regular expression (RE2 syntax) tested on the normalised URL, as url_skip: a request it does not match does not run the event callback and gets 404. Empty: match everything.',
     ),
     event_callback: z
       .string()
@@ -50,7 +57,7 @@ const params = z
       .int()
       .min(1)
       .default(30_000)
-      .describe('How long an async module may hold a request (Suspender) before it gets 504 Gateway Timeout; a later resume then finds it gone.'),
+      .describe('How long an async module may hold a request before it gets 504 Gateway Timeout; a later resume then finds it gone.'),
     send_timeout_ms: z
       .number()
       .int()
@@ -60,10 +67,6 @@ const params = z
   })
   .strict();
 
-/** The request's exchange, when ctx is an xhttp request (its Suspender is the exchange). */
-function exchangeOf(ctx: Context): Exchange | null {
-  return ctx.suspender instanceof Exchange ? ctx.suspender : null;
-}
 
 /** Characters node (and RFC 9112) refuse in a reason phrase; checked first so -1 is certain. */
 const BAD_REASON = /[^\t\x20-\x7e\x80-\xff]/;
@@ -73,10 +76,10 @@ function validStatus(code: number, reason: string): boolean {
   return Number.isInteger(code) && code >= 200 && code <= 699 && reason !== '' && !BAD_REASON.test(reason);
 }
 
-function xhttpReply(ctx: Context, code: number, reason: string, ctype: string, body: string): number {
-  const ex = exchangeOf(ctx);
+function xhttpReply(s: XhttpServer, ctx: Context, code: number, reason: string, ctype: string, body: string): number {
+  const ex = s.exchangeOf(ctx);
   if (ex === null || !validStatus(code, reason)) return -1;
-  return ex.reply(code, reason, ctype, body) ? 1 : -1;
+  return ex.answer(code, reason, ctype, body) ? 1 : -1;
 }
 
 /**
@@ -84,11 +87,11 @@ function xhttpReply(ctx: Context, code: number, reason: string, ctype: string, b
  * the request was answered and the headers the script added, which later calls change: it
  * holds only while nothing has changed. Not in an xhttp request: not predicted (-1 at once).
  */
-function predictReply(ctx: Context, args: readonly unknown[]): number | undefined {
-  const ex = exchangeOf(ctx);
+function predictReply(s: XhttpServer, ctx: Context, args: readonly unknown[]): number | undefined {
+  const ex = s.exchangeOf(ctx);
   if (ex === null) return undefined;
   if (!validStatus(Number(args[0]), String(args[1]))) return -1;
-  return ex.canReply() && ex.headersFor(String(args[2])) !== null ? 1 : -1;
+  return ex.canAnswer() && ex.headersFor(String(args[2])) !== null ? 1 : -1;
 }
 
 /** $hu: the HTTP URL; for a SIP request, its Request-URI as received (Kamailio reads the first line). */
@@ -118,8 +121,8 @@ export default defineModule({
     const server = new XhttpServer(
       {
         callback: p.event_callback,
-        skip: p.url_skip === '' ? null : new RegExp(p.url_skip),
-        match: p.url_match === '' ? null : new RegExp(p.url_match),
+        skip: urlMatcher(p.url_skip),
+        match: urlMatcher(p.url_match),
         maxBodyBytes: p.max_body_bytes,
         suspendTimeoutMs: p.suspend_timeout_ms,
         sendTimeoutMs: p.send_timeout_ms,
@@ -136,6 +139,7 @@ export default defineModule({
       },
       host.script,
       host.log,
+      host.boundary,
     );
     if (host.http !== null) {
       host.http.setHandler(server.handle);
@@ -144,10 +148,12 @@ export default defineModule({
     return server;
   },
   close: (s: XhttpServer) => { s.close(); },
+  // jsonrpcs answers an xhttp request itself (KSR.jsonrpcs.dispatch)
+  api: (s: XhttpServer): XhttpApi => ({ exchangeOf: (ctx) => s.exchangeOf(ctx) }),
   functions: {
-    xhttp_reply: deferrable(fn(['int', 'str', 'str', 'str'], 'int', (_s: XhttpServer, ctx, code, reason, ctype, body) => xhttpReply(ctx, code, reason, ctype, body),
+    xhttp_reply: deferrable(fn(['int', 'str', 'str', 'str'], 'int', (s: XhttpServer, ctx, code, reason, ctype, body) => xhttpReply(s, ctx, code, reason, ctype, body),
       'Reply to the current HTTP request: status code (200..699), reason phrase (not empty), Content-Type ("" for none), body; headers added with KSR.hdr.append_to_reply() go with it. 1 sent; -1 when not in an xhttp request, already replied, the client is gone, or the code, reason or a header is invalid (nothing sent). Kamailio\'s KEMI variant returns 0 on success; here 1, since 0 means "stop the script" in KEMI\'s convention.'),
-    (_s, ctx, args) => predictReply(ctx, args), 'while unchanged'),
+    (s: XhttpServer, ctx, args) => predictReply(s, ctx, args), 'while unchanged'),
     get_hu: fn([], 'xval', (_s: XhttpServer, ctx) => hu(ctx),
       'The URL of the current HTTP request (path and query string, as received), like $hu; a SIP request\'s Request-URI; null otherwise. For the path or the query string alone use KSR.pv.get("$(hu{url.path})") / KSR.pv.get("$(hu{url.querystring})"), Kamailio\'s KEMI way, which works here too (so no separate getters).'),
   },

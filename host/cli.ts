@@ -9,10 +9,11 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { MODULES } from '../bindings/index.js';
 import { DEFAULT_SCRIPT, loadConfigFile, validateConfig, type Config } from './config.js';
-import { REQUIRED_CALLBACKS } from './engines/engine.js';
 import { createEngine, engineKindOf } from './engines/index.js';
+import { registerCtl } from './ctl/index.js';
 import { describeError, isKemiError, KemiError } from './errors.js';
-import { renderDts, renderLuacheckrc, renderText, apiList, unknownKsrNames } from './kemi/api-docs.js';
+import { renderDts, renderLuacheckrc, renderText, apiList } from './kemi/api-docs.js';
+import { checkScript, type CheckResult } from './check/check.js';
 import { KemiRegistry } from './kemi/registry.js';
 import { NO_SCRIPT } from './kemi/offline-script.js';
 import { createLogger, type LogLevel } from './log.js';
@@ -61,6 +62,8 @@ async function run(scriptArg: string | undefined, flags: RunFlags): Promise<void
   const log = createLogger(config.log.level);
   const scriptPath = scriptFor(scriptArg, config);
   const rt = await Runtime.start({ config, scriptPath, log });
+  // how often the launcher's supervisor (bin/kemihost.js) has started this server again
+  rt.stats.gauge('core', 'restarts').value = Number(process.env.KEMIHOST_RESTARTS ?? 0) || 0;
   let closing = false;
   const shutdown = (signal: string): void => {
     if (closing) return;
@@ -74,6 +77,10 @@ async function run(scriptArg: string | undefined, flags: RunFlags): Promise<void
       },
     );
   };
+  // The last resort only: every entry point runs inside the runtime's error boundary
+  // (host/boundary.ts); a fault that still escapes is counted and logged, and the server goes on.
+  process.on('uncaughtException', (err) => { rt.boundary.caught('process', err); });
+  process.on('unhandledRejection', (err) => { rt.boundary.caught('process', err); });
   process.on('SIGTERM', () => { shutdown('SIGTERM'); });
   process.on('SIGINT', () => { shutdown('SIGINT'); });
   // SIGHUP reloads the script (the reloader logs and counts the outcome; a failure keeps the old one).
@@ -95,23 +102,41 @@ function offlineRegistry(): KemiRegistry {
   });
 }
 
-async function check(path: string): Promise<void> {
-  const registry = offlineRegistry();
-  const source = readFileSync(path, 'utf8');
-  const engine = await createEngine(engineKindOf(path), { registry, log: pino({ level: 'silent' }), cpuMs: 1000, memoryMb: 128 });
-  const problems: string[] = [];
+interface CheckFlags {
+  json?: boolean;
+}
+
+/**
+ * `kemihost check`: compile (nothing of the script runs), then report one line per finding,
+ * `file:line: level: text`; exit 0 when clean, 1 with errors, 2 with warnings only. `--json`
+ * prints the findings as one JSON object for tools.
+ */
+async function check(path: string, flags: CheckFlags): Promise<void> {
+  let source: string;
   try {
-    engine.load(source, path);
-    for (const name of REQUIRED_CALLBACKS) if (!engine.has(name)) problems.push(`${path}: the script does not define ${name}()`);
-    problems.push(...unknownKsrNames(registry, source, path));
-    const found = ['ksr_request_route', 'ksr_reply_route', 'ksr_onsend_route'].filter((n) => engine.has(n));
-    process.stdout.write(`${path}: ${engineKindOf(path)} script, callbacks: ${found.join(', ') || 'none'}\n`);
+    source = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new KemiError('KEMI_ERR_SCRIPT_LOAD', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? describeError(e)}`);
+  }
+  const kind = engineKindOf(path);
+  const registry = offlineRegistry();
+  const engine = await createEngine(kind, { registry, log: pino({ level: 'silent' }), cpuMs: 1000, memoryMb: 128 });
+  let result: CheckResult;
+  try {
+    result = checkScript(registry, source, kind, () => { engine.compile(source, path); });
   } finally {
     engine.dispose();
     await registry.close();
   }
-  if (problems.length > 0) throw new KemiError('KEMI_ERR_SCRIPT_PROBE', problems.join('\n'));
-  process.stdout.write(`${path}: ok\n`);
+  const errors = result.findings.filter((f) => f.level === 'error').length;
+  const warnings = result.findings.length - errors;
+  if (flags.json === true) {
+    process.stdout.write(`${JSON.stringify({ file: path, engine: kind, callbacks: result.callbacks, errors, warnings, findings: result.findings })}\n`);
+  } else {
+    for (const f of result.findings) process.stdout.write(`${path}:${String(f.line)}: ${f.level}: ${f.text}\n`);
+    process.stderr.write(`${path}: ${kind} script, callbacks: ${result.callbacks.join(', ') || 'none'}; ${String(errors)} error(s), ${String(warnings)} warning(s)\n`);
+  }
+  process.exitCode = errors > 0 ? 1 : warnings > 0 ? 2 : 0;
 }
 
 async function api(opts: { json?: boolean; format?: string }): Promise<void> {
@@ -189,8 +214,9 @@ export async function main(argv: string[]): Promise<void> {
     .action(run);
   program
     .command('check')
-    .description('compile a script, check its required callbacks, list unknown KSR names')
+    .description('read a script without running it: syntax, callbacks, KSR names and their arguments, routes and PV names; exit 0 clean, 1 errors, 2 warnings only')
     .argument('<script>')
+    .option('--json', 'the findings as one JSON object')
     .action(check);
   program
     .command('api')
@@ -208,6 +234,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--token <token>', 'bearer token (default: $KEMIHOST_RPC_TOKEN, else the config file\'s rpc.token)')
     .option('--timeout <ms>', 'give up after this long', positiveInt, 30_000)
     .action(rpcCommand);
+  registerCtl(program);
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { MODULES } from '../bindings/index.js';
+import { absoluteDbUrls, dbSectionSchema, dbUrlSchema } from './db/config.js';
 import { KemiError } from './errors.js';
 import { isLoopback } from './rpc/loopback.js';
 import { parseListen } from './sip/listen.js';
@@ -48,7 +49,15 @@ const HTTP_DEFAULTS = {
   request_timeout_ms: 30_000,
   keepalive_timeout_ms: 5_000,
   max_connections: 1024,
+  max_unsent_bytes: 65_536,
+  stalled_timeout_ms: 30_000,
 };
+
+/** Backpressure for a listener (host/backpressure.ts): the same two keys for http and rpc. */
+const maxUnsent = (d: number) => z.number().int().min(16_384).max(67_108_864).default(d)
+  .describe('past this many bytes of answers not yet taken by a client, stop reading its further requests (at least 16384: node signals a full socket from there)');
+const stalledTimeout = (d: number) => z.number().int().min(100).max(600_000).default(d)
+  .describe('close a client that has answers waiting past max_unsent_bytes and takes none of them for this long (one answer must be taken whole within it)');
 
 const httpSchema = z
   .object({
@@ -63,6 +72,8 @@ const httpSchema = z
       .describe('close a kept-alive connection idle this long between requests'),
     max_connections: z.number().int().min(1).default(HTTP_DEFAULTS.max_connections)
       .describe('HTTP connections open at most; one more is closed as soon as it is accepted'),
+    max_unsent_bytes: maxUnsent(HTTP_DEFAULTS.max_unsent_bytes),
+    stalled_timeout_ms: stalledTimeout(HTTP_DEFAULTS.stalled_timeout_ms),
   })
   .strict()
   .refine((h) => h.headers_timeout_ms <= h.request_timeout_ms, {
@@ -72,7 +83,7 @@ const httpSchema = z
   .default(HTTP_DEFAULTS);
 
 /** The control RPC (host/rpc): JSON-RPC 2.0 over HTTP and /metrics; off unless asked for. */
-const RPC_DEFAULTS = { listen: 'off', token: null, max_body_bytes: 65_536, request_timeout_ms: 10_000, max_connections: 16 };
+const RPC_DEFAULTS = { listen: 'off', token: null, max_body_bytes: 65_536, request_timeout_ms: 10_000, max_connections: 16, max_unsent_bytes: 65_536, stalled_timeout_ms: 10_000 };
 
 const rpcSchema = z
   .object({
@@ -86,6 +97,8 @@ const rpcSchema = z
       .describe('a client must send its whole request within this long, else 408 and the connection is closed'),
     max_connections: z.number().int().min(1).default(RPC_DEFAULTS.max_connections)
       .describe('RPC connections open at most; one more is closed as soon as it is accepted'),
+    max_unsent_bytes: maxUnsent(RPC_DEFAULTS.max_unsent_bytes),
+    stalled_timeout_ms: stalledTimeout(RPC_DEFAULTS.stalled_timeout_ms),
   })
   .strict()
   .refine((r) => r.token !== null || r.listen === 'off' || isLoopback(r.listen.replace(/:\d+$/, '')), {
@@ -112,14 +125,21 @@ export const configSchema = z
     http: httpSchema,
     rpc: rpcSchema,
     reload: reloadSchema,
+    lua: z
+      .object({
+        stdlib: z.enum(['safe', 'full']).default('safe')
+          .describe('safe: the Lua language and its pure libraries, nothing that reaches files, processes, the environment or the host; full: fengari\'s whole library (io, os.execute, os.exit, package, debug) for a trusted script, see docs/lua.md'),
+      })
+      .strict()
+      .default({ stdlib: 'safe' }),
     log: z
       .object({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info').describe('log level') })
       .strict()
       .default({ level: 'info' }),
     limits: z
       .object({
-        cpu_ms: z.number().int().min(0).max(60_000).default(100).describe('how long one script callback may run, in ms, before it is stopped (500 to the request, script:cpu_limit); 0 = unlimited. Elapsed time, KSR calls included: on a host starved of CPU a callback can be stopped early, so keep it well above the slowest callback. In the JS engine a loop of the script\'s own code is stopped between cpu_ms and a quarter more (isolated-vm\'s timeout deadlines are grouped, see docs/decisions.md); its KSR calls check the limit exactly'),
-        memory_mb: z.number().int().min(8).max(4096).default(128).describe('memory per script instance (JS engine)'),
+        cpu_ms: z.number().int().min(0).max(60_000).default(100).describe('how much CPU time one script callback may use, in ms, KSR calls included, before it is stopped (500 to the request, script:cpu_limit); 0 = unlimited. CPU time, not elapsed time, so a callback slowed by a loaded machine is not stopped early (Lua: the CPU time of the thread running it; JS: of the process). Lua: checked every 1000 instructions and during long library calls. JS: checked at every KSR call; a loop of the script\'s own code (no KSR calls) is stopped by isolated-vm\'s wall-clock timeout at 8 x cpu_ms (docs/decisions.md)'),
+        memory_mb: z.number().int().min(8).max(4096).default(128).describe('memory per script instance, both engines (500 to the request, script:memory_limit). JS: the isolate\'s heap; a callback that goes over it fails and the instance is rebuilt from the same source; one allocation so large that V8 gives up at once ends the process (exit 134; docs/decisions.md, "Out of memory in a script"). Lua: what one callback allocates while it runs, see docs/lua.md'),
         max_message_bytes: z.number().int().min(1024).max(65_535).default(65_535).describe('largest SIP message accepted'),
       })
       .strict()
@@ -130,9 +150,15 @@ export const configSchema = z
         tcp_idle_timeout_ms: z.number().int().min(1000).default(600_000).describe('close a TCP connection idle this long'),
         tcp_partial_timeout_ms: z.number().int().min(100).default(10_000).describe('close a TCP peer that stops mid-message this long'),
         tcp_max_connections: z.number().int().min(1).default(4096).describe('TCP connections at most (in and out)'),
+        tcp_max_unsent_bytes: z.number().int().min(16_384).max(67_108_864).default(65_536)
+          .describe('past this many bytes not yet taken by a TCP peer, stop reading from it until it catches up (Kamailio\'s tcp_conn_wq_max is 32 KiB; at least 16384, where node signals a full socket)'),
+        tcp_stalled_timeout_ms: z.number().int().min(100).max(600_000).default(10_000)
+          .describe('close a TCP peer that has more than tcp_max_unsent_bytes waiting and takes none of it for this long (Kamailio: tcp_send_timeout, 10 s)'),
       })
       .strict()
-      .default({ server_header: 'kemihost', tcp_idle_timeout_ms: 600_000, tcp_partial_timeout_ms: 10_000, tcp_max_connections: 4096 }),
+      .default({ server_header: 'kemihost', tcp_idle_timeout_ms: 600_000, tcp_partial_timeout_ms: 10_000, tcp_max_connections: 4096, tcp_max_unsent_bytes: 65_536, tcp_stalled_timeout_ms: 10_000 }),
+    db_url: dbUrlSchema,
+    db: dbSectionSchema,
     modules: moduleParamsSchema().describe('module parameters, by Kamailio module name'),
   })
   .strict();
@@ -160,7 +186,7 @@ export function validateConfig(raw: unknown, source = 'config'): Config {
   return r.data;
 }
 
-/** Read a YAML config file. `script` is made absolute, relative to the file's directory. */
+/** Read a YAML config file. `script`, relative sqlite db_urls, permissions' address_file and dispatcher's list_file are made absolute, relative to the file's directory. */
 export function loadConfigFile(path: string): Config {
   let text: string;
   try {
@@ -176,5 +202,11 @@ export function loadConfigFile(path: string): Config {
   }
   const cfg = validateConfig(raw, path);
   if (cfg.script !== undefined) cfg.script = resolve(dirname(path), cfg.script);
+  absoluteDbUrls(cfg, resolve(dirname(path)));
+  // Kamailio reads a relative address_file from the cfg file's directory
+  const perm = cfg.modules.permissions;
+  if (perm !== undefined && typeof perm.address_file === 'string') perm.address_file = resolve(dirname(path), perm.address_file);
+  const ds = cfg.modules.dispatcher;
+  if (ds !== undefined && typeof ds.list_file === 'string') ds.list_file = resolve(dirname(path), ds.list_file);
   return cfg;
 }

@@ -17,7 +17,15 @@ export type KemiErrorCode =
   | 'KEMI_ERR_UNKNOWN_FUNCTION'
   | 'KEMI_ERR_NO_CONTEXT'
   | 'KEMI_ERR_LISTEN'
-  | 'KEMI_ERR_ENGINE';
+  | 'KEMI_ERR_ENGINE'
+  | 'KEMI_ERR_DB_URL'
+  | 'KEMI_ERR_DB_UNREACHABLE'
+  | 'KEMI_ERR_DB_TIMEOUT'
+  | 'KEMI_ERR_DB_QUERY'
+  | 'KEMI_ERR_DB_DUPLICATE'
+  | 'KEMI_ERR_DB_NOT_FOUND'
+  | 'KEMI_ERR_DB_SCHEMA'
+  | 'KEMI_ERR_DB_DATA';
 
 export class KemiError extends Error {
   readonly code: KemiErrorCode;

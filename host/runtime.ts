@@ -4,6 +4,10 @@
  */
 import type { Logger } from 'pino';
 import { MODULES } from '../bindings/index.js';
+import { ErrorBoundary } from './boundary.js';
+import { dbOptionsFrom } from './db/config.js';
+import { Databases } from './db/databases.js';
+import { backpressureCounters } from './backpressure.js';
 import type { Config } from './config.js';
 import type { EngineKind, ScriptEngine } from './engines/engine.js';
 import { engineKindOf } from './engines/index.js';
@@ -15,6 +19,7 @@ import { Stats } from './kemi/stats.js';
 import { formatListen, parseListen } from './sip/listen.js';
 import { Myself } from './sip/myself.js';
 import { SipRouter } from './sip/router.js';
+import { SipPort } from './sip/sip-port.js';
 import type { SipSocket } from './sip/socket.js';
 import { timersFrom } from './sip/transaction/config.js';
 import { TcpListener } from './sip/tcp-transport.js';
@@ -22,6 +27,7 @@ import { UdpListener } from './sip/udp-transport.js';
 import { ScriptRunner } from './script-runner.js';
 import { Reloader, type ReloadOutcome, type ReloadTrigger } from './reload/reloader.js';
 import { ScriptWatcher } from './reload/watcher.js';
+import type { RpcMethodDef } from './rpc/jsonrpc.js';
 import { rpcMethods } from './rpc/methods.js';
 import { RpcServer } from './rpc/server.js';
 
@@ -37,6 +43,12 @@ export interface RuntimeOptions {
 export class Runtime {
   readonly stats = new Stats();
   readonly myself = new Myself();
+  /** what modules send through outside a message (nathelper's keepalives); attached to the router once it is open */
+  private readonly sipPort = new SipPort();
+  /** where every piece of work that enters this runtime runs (host/boundary.ts) */
+  readonly boundary: ErrorBoundary;
+  /** the modules' databases, one per db_url (host/db) */
+  readonly databases: Databases;
   readonly registry: KemiRegistry;
   /** runs callbacks of the current script version (for the SIP router and the bindings) */
   readonly script: ScriptRunner;
@@ -46,6 +58,8 @@ export class Runtime {
   readonly startedAt = new Date();
   private watcher: ScriptWatcher | null = null;
   private rpc: RpcServer | null = null;
+  /** the control RPC methods: the listener's, and KSR.jsonrpcs's (built once, when first needed) */
+  private controlMethods: Map<string, RpcMethodDef> | null = null;
   private readonly sockets: SipSocket[] = [];
   private http: HttpListener | null = null;
   private router: SipRouter | null = null;
@@ -53,14 +67,21 @@ export class Runtime {
   private closed = false;
 
   private constructor(private readonly opts: RuntimeOptions) {
+    this.boundary = new ErrorBoundary(opts.log.child({ module: 'core' }), this.stats);
+    this.databases = new Databases(opts.log.child({ module: 'db' }), dbOptionsFrom(opts.config));
     this.script = new ScriptRunner(opts.log.child({ module: 'script' }), this.stats);
     this.engineKind = engineKindOf(opts.scriptPath);
     this.registry = new KemiRegistry(opts.extraModules === undefined ? MODULES : [...MODULES, ...opts.extraModules], {
       log: opts.log,
       stats: this.stats,
+      boundary: this.boundary,
       myself: this.myself,
       script: this.script,
       params: opts.config.modules,
+      dbUrl: opts.config.db_url,
+      databases: this.databases,
+      controlRpc: () => this.rpcMethodMap(),
+      sip: this.sipPort,
       http: opts.config.http.listen === 'off' ? null : {
         setHandler: (h) => {
           this.httpHandler = h;
@@ -73,7 +94,14 @@ export class Runtime {
     this.reloader = new Reloader(
       this.script,
       opts.scriptPath,
-      { kind: this.engineKind, registry: this.registry, log: opts.log.child({ module: 'engine' }), cpuMs: limits.cpu_ms, memoryMb: limits.memory_mb },
+      {
+        kind: this.engineKind,
+        registry: this.registry,
+        log: opts.log.child({ module: 'engine' }),
+        cpuMs: limits.cpu_ms,
+        memoryMb: limits.memory_mb,
+        luaStdlib: opts.config.lua.stdlib,
+      },
       this.stats,
       opts.log.child({ module: 'reload' }),
     );
@@ -83,6 +111,7 @@ export class Runtime {
   static async start(opts: RuntimeOptions): Promise<Runtime> {
     const rt = new Runtime(opts);
     try {
+      await rt.registry.start();
       await rt.reloader.loadInitial();
       await rt.openListeners();
       await rt.openControl();
@@ -114,6 +143,11 @@ export class Runtime {
     return this.reloader.reload(trigger, force);
   }
 
+  private rpcMethodMap(): Map<string, RpcMethodDef> {
+    this.controlMethods ??= rpcMethods(this);
+    return this.controlMethods;
+  }
+
   /** The control RPC listener and the file watcher, when configured. */
   private async openControl(): Promise<void> {
     const { config, log } = this.opts;
@@ -124,10 +158,19 @@ export class Runtime {
     const r = config.rpc;
     if (r.listen === 'off') return;
     this.rpc = new RpcServer(
-      { listen: r.listen, token: r.token, maxBodyBytes: r.max_body_bytes, requestTimeoutMs: r.request_timeout_ms, maxConnections: r.max_connections },
-      rpcMethods(this),
+      {
+        listen: r.listen,
+        token: r.token,
+        maxBodyBytes: r.max_body_bytes,
+        requestTimeoutMs: r.request_timeout_ms,
+        maxConnections: r.max_connections,
+        maxUnsentBytes: r.max_unsent_bytes,
+        stalledTimeoutMs: r.stalled_timeout_ms,
+      },
+      this.rpcMethodMap(),
       this,
       log.child({ module: 'rpc' }),
+      this.boundary,
     );
     await this.rpc.listen();
   }
@@ -145,12 +188,14 @@ export class Runtime {
     const { config, log } = this.opts;
     const router = new SipRouter({
       log: log.child({ module: 'sip' }),
+      boundary: this.boundary,
       stats: this.stats,
       myself: this.myself,
       script: this.script,
       maxMessageBytes: config.limits.max_message_bytes,
       serverHeader: config.sip.server_header,
       tm: timersFrom(config.modules.tm),
+      takeReply: this.sipPort.takeReply,
     });
     this.router = router;
     const tcpOpts = {
@@ -158,6 +203,9 @@ export class Runtime {
       idleTimeoutMs: config.sip.tcp_idle_timeout_ms,
       partialTimeoutMs: config.sip.tcp_partial_timeout_ms,
       maxConnections: config.sip.tcp_max_connections,
+      maxUnsentBytes: config.sip.tcp_max_unsent_bytes,
+      stalledTimeoutMs: config.sip.tcp_stalled_timeout_ms,
+      backpressure: backpressureCounters(this.stats, 'tcp'),
     };
     for (const spec of config.listen) {
       const l = parseListen(spec);
@@ -174,6 +222,7 @@ export class Runtime {
       router.addSocket(sock);
       this.myself.add(sock.localIp, sock.localPort);
     }
+    this.sipPort.attach(router);
     for (const alias of config.aliases) {
       const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(alias);
       this.myself.add(m?.[1] ?? alias, Number(m?.[2] ?? 0));
@@ -190,8 +239,12 @@ export class Runtime {
           keepAliveTimeoutMs: h.keepalive_timeout_ms,
           maxHeaderBytes: h.max_header_bytes,
           maxConnections: h.max_connections,
+          maxUnsentBytes: h.max_unsent_bytes,
+          stalledTimeoutMs: h.stalled_timeout_ms,
+          backpressure: backpressureCounters(this.stats, 'http'),
         },
         log.child({ module: 'http' }),
+        this.boundary,
       );
       if (this.httpHandler !== null) http.setHandler(this.httpHandler);
       try {
@@ -211,11 +264,13 @@ export class Runtime {
     await this.reloader.close();
     if (this.rpc !== null) await this.rpc.close();
     // Transaction timers stop first: none may fire on a socket that is closing.
+    this.sipPort.attach(null);
     this.router?.close();
     await Promise.allSettled(this.sockets.map((s) => s.close()));
     // Modules close before the HTTP listener: xhttp answers the requests it holds (and any that still arrive), so
     // the HTTP listener's drain below does not wait for requests nobody will answer.
     await this.registry.close();
+    await this.databases.close();
     if (this.http !== null) await this.http.close();
     this.script.disposeAll();
   }

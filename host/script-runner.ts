@@ -27,6 +27,8 @@ export class ScriptRunner implements ScriptHandle, PinOwner {
   private readonly draining = new Set<ScriptVersion>();
   /** the version of the callback running now (callbacks nest: a KSR call may run another) */
   private running: ScriptVersion | null = null;
+  /** ScriptHandle.sflags: the running callback's script flags */
+  sflags = 0;
   private readonly limiter = new LogLimiter(10_000);
   private readonly errors: Counter;
   private readonly cpuLimit: Counter;
@@ -97,7 +99,9 @@ export class ScriptRunner implements ScriptHandle, PinOwner {
     const v = pin instanceof ScriptVersion ? pin : (this.running ?? this.cur);
     if (v === null || v.disposed) return NO_SCRIPT;
     const outer = this.running;
+    const outerSflags = this.sflags;
     this.running = v;
+    this.sflags = 0;
     const figures = v.figuresFor(name);
     const t0 = performance.now();
     let result: CallResult;
@@ -105,6 +109,7 @@ export class ScriptRunner implements ScriptHandle, PinOwner {
       result = v.engine.call(name, ctx, arg);
     } finally {
       this.running = outer;
+      this.sflags = outerSflags;
     }
     figures.observe(performance.now() - t0, result.ok);
     if (ctx.suspended) {

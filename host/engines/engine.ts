@@ -13,8 +13,10 @@ export interface EngineOptions {
   readonly log: Logger;
   /** CPU time one callback may take before it is stopped (0 = no limit) */
   readonly cpuMs: number;
-  /** memory for one script instance, where the engine can enforce it */
+  /** memory for one script instance (see each engine for what it bounds) */
   readonly memoryMb: number;
+  /** the Lua engine's standard library (config lua.stdlib); safe when absent */
+  readonly luaStdlib?: 'safe' | 'full';
 }
 
 /** Why a callback failed. `location` is file:line(:column) in the user's script when known. */
@@ -38,6 +40,11 @@ export interface ScriptEngine {
   readonly kind: EngineKind;
   /** Compile and run the script's top level. Throws KemiError KEMI_ERR_SCRIPT_LOAD (with location). */
   load(source: string, path: string): void;
+  /**
+   * Compile only, running nothing of the script (`kemihost check`); the engine stays as it was.
+   * Throws KemiError KEMI_ERR_SCRIPT_LOAD with the location of a syntax error.
+   */
+  compile(source: string, path: string): void;
   /** true when the loaded script defines a function with this name */
   has(name: string): boolean;
   /** Run one callback on ctx. Never throws for a script's fault: the result says what happened. */

@@ -22,7 +22,9 @@ const PARAM = /\s*([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))\s*,?/
 export function parseChallenges(value: string): Challenge[] {
   const out: Challenge[] = [];
   let i = 0;
-  const scheme = /\s*,?\s*([A-Za-z0-9_-]+)(?=\s|$|,)/y;
+  // "\s*(?:,\s*)?", not "\s*,?\s*": two adjacent \s* make a failing match quadratic in a run of
+  // spaces, and this header comes from the server (64 KB of spaces took 2 s)
+  const scheme = /\s*(?:,\s*)?([A-Za-z0-9_-]+)(?=\s|$|,)/y;
   while (i < value.length) {
     scheme.lastIndex = i;
     const s = scheme.exec(value);
@@ -56,7 +58,7 @@ function quoted(s: string): string {
  * The Authorization value answering a Digest challenge, or null when the challenge asks for
  * something not supported here (an unknown algorithm, qop=auth-int only).
  */
-export function digestAuthorization(ch: Challenge, username: string, password: string, method: string, uri: string, cnonce = randomBytes(8).toString('hex')): string | null {
+export function digestAuthorization(ch: Challenge, username: string, password: string, method: string, uri: string, cnonce = randomBytes(8).toString('hex'), passwordIsHa1 = false): string | null {
   const algorithm = ch.params.get('algorithm') ?? 'MD5';
   const alg = algorithm.toLowerCase();
   const sess = alg.endsWith('-sess');
@@ -69,7 +71,8 @@ export function digestAuthorization(ch: Challenge, username: string, password: s
   if (qops.length > 0 && !qops.includes('auth')) return null;
   const qop = qops.length > 0 ? 'auth' : null;
   const nc = '00000001';
-  let ha1 = h(`${username}:${realm}:${password}`);
+  // uac_auth_mode(1): the password is already H(username:realm:password)
+  let ha1 = passwordIsHa1 ? password : h(`${username}:${realm}:${password}`);
   if (sess) ha1 = h(`${ha1}:${nonce}:${cnonce}`);
   const ha2 = h(`${method}:${uri}`);
   const response = qop === null ? h(`${ha1}:${nonce}:${ha2}`) : h(`${ha1}:${nonce}:${nc}:${cnonce}:${qop}:${ha2}`);

@@ -4,12 +4,16 @@
  *
  * Every wait a client can impose is bounded here: the header section (headersTimeout), the
  * whole request (requestTimeout), the idle time between kept-alive requests (keepAliveTimeout),
- * and the number of connections (maxConnections). Reading the body with a size cap is the
- * handler's job (xhttp: 413).
+ * the number of connections (maxConnections), and a client that does not read its answers
+ * (connection-guard.ts). Reading the body with a size cap is the handler's job (xhttp: 413).
  */
 import http from 'node:http';
+import type net from 'node:net';
 import type { Logger } from 'pino';
+import type { ErrorBoundary } from '../boundary.js';
+import type { BackpressureCounters } from '../backpressure.js';
 import { LogLimiter } from '../log-limiter.js';
+import { ConnectionGuard } from './connection-guard.js';
 
 export type HttpHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -21,6 +25,9 @@ export interface HttpListenOptions {
   readonly keepAliveTimeoutMs: number;
   readonly maxHeaderBytes: number;
   readonly maxConnections: number;
+  readonly maxUnsentBytes: number;
+  readonly stalledTimeoutMs: number;
+  readonly backpressure: BackpressureCounters;
 }
 
 /** How long close() lets requests in flight finish before it closes their connections. */
@@ -34,10 +41,16 @@ const notFound: HttpHandler = (_req, res) => {
 export class HttpListener {
   private handler: HttpHandler = notFound;
   private readonly server: http.Server;
+  private readonly guards = new WeakMap<net.Socket, ConnectionGuard>();
   host: string;
   port: number;
 
-  constructor(opts: HttpListenOptions, private readonly log: Logger) {
+  constructor(
+    opts: HttpListenOptions,
+    private readonly log: Logger,
+    /** where every request handler runs (host/boundary.ts) */
+    private readonly boundary: ErrorBoundary,
+  ) {
     this.host = opts.host;
     this.port = opts.port;
     this.server = http.createServer(
@@ -51,23 +64,33 @@ export class HttpListener {
         connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(opts.headersTimeoutMs / 4))),
       },
       (req, res) => {
-        try {
-          this.handler(req, res);
-        } catch (err) {
-          this.log.error({ err }, 'HTTP handler failed');
-          if (!res.headersSent) res.writeHead(500);
-          res.end();
-        }
+        const run = (): void => { this.run(req, res); };
+        const guard = this.guards.get(req.socket);
+        if (guard === undefined) run();
+        else guard.dispatch(res, run);
       },
     );
     this.server.maxConnections = opts.maxConnections;
     // A client opening connections in a loop must not flood the log: one line per 10 s.
     const limiter = new LogLimiter(10_000);
+    this.server.on('connection', (sock: net.Socket) => {
+      this.guards.set(sock, new ConnectionGuard(sock, opts, opts.backpressure, () => {
+        if (limiter.allow('stalled')) {
+          this.log.warn({ peer: `${sock.remoteAddress ?? ''}:${String(sock.remotePort)}`, ms: opts.stalledTimeoutMs, suppressed: limiter.suppressed('stalled') }, 'HTTP client does not read its answers; closed');
+        }
+      }));
+    });
     this.server.on('drop', () => {
       if (limiter.allow('drop')) {
         this.log.warn({ max: opts.maxConnections, suppressed: limiter.suppressed('drop') }, 'HTTP connection refused: max_connections reached');
       }
     });
+  }
+
+  private run(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (this.boundary.run('http-request', () => { this.handler(req, res); })) return;
+    if (!res.headersSent) res.writeHead(500);
+    res.end();
   }
 
   setHandler(h: HttpHandler): void {

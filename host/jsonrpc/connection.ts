@@ -7,6 +7,8 @@
  * semantics: -1 forever, 0 never; a successful connect starts the count again).
  */
 import net from 'node:net';
+import type { ErrorBoundary } from '../boundary.js';
+import { Backpressure, type BackpressureCounters } from '../backpressure.js';
 import { encodeNetstring, NetstringDecoder, NetstringError } from './netstring.js';
 import { parseResponse } from './message.js';
 
@@ -14,17 +16,31 @@ export type Outcome =
   | { readonly kind: 'result'; readonly text: string }
   | { readonly kind: 'error'; readonly text: string }
   | { readonly kind: 'timeout' }
-  | { readonly kind: 'failure' };
+  | { readonly kind: 'failure' }
+  /** the answer nested deeper than maxJsonDepth: refused unparsed */
+  | { readonly kind: 'too_deep' };
 
 export type Done = (o: Outcome) => void;
 
 export interface ConnectionSettings {
+  /** every socket handler and timer of the connection runs inside it (host/boundary.ts) */
+  readonly boundary: ErrorBoundary;
   readonly maxConnAttempts: number;
   readonly reconnectInterval: number;
   readonly reconnectMaxInterval: number;
   readonly connectTimeout: number;
   readonly maxNetstringBytes: number;
   readonly maxInFlight: number;
+  /** answers nesting deeper are refused unparsed (the response object is level 1) */
+  readonly maxJsonDepth: number;
+  /**
+   * A server that stops reading must not make us buffer without bound: past this many unsent
+   * bytes the connection takes nothing more (requests fail over, notifications are refused)...
+   */
+  readonly maxUnsentBytes: number;
+  /** ...and if it takes none of them for this long, the connection is closed and remade. */
+  readonly stalledTimeoutMs: number;
+  readonly backpressure: BackpressureCounters;
 }
 
 /** What a connection tells its owner (the pool): state changes and faults, for stats and logs. */
@@ -34,6 +50,8 @@ export interface ConnectionEvents {
   down(c: Connection, why: string, retryMs: number | null): void;
   protocolError(c: Connection, why: string): void;
   unmatched(c: Connection, id: unknown): void;
+  /** an answer nested deeper than maxJsonDepth; `id` its request's id when it could be read */
+  tooDeep(c: Connection, id: number | undefined): void;
 }
 
 interface Pending {
@@ -41,18 +59,14 @@ interface Pending {
   readonly timer: NodeJS.Timeout;
 }
 
-/**
- * A server that stops reading must not make us buffer without bound: past this many unsent
- * bytes the connection takes nothing more (requests fail over, notifications are refused).
- */
-const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
-
 const FAILURE: Outcome = { kind: 'failure' };
 const TIMEOUT: Outcome = { kind: 'timeout' };
+const TOO_DEEP: Outcome = { kind: 'too_deep' };
 
 export class Connection {
   readonly name: string;
   private socket: net.Socket | null = null;
+  private backpressure: Backpressure | null = null;
   private up = false;
   private closed = false;
   private readonly pending = new Map<number, Pending>();
@@ -84,7 +98,7 @@ export class Connection {
 
   /** connected, and the server is reading what we send */
   get writable(): boolean {
-    return this.up && this.socket !== null && this.socket.writableLength < MAX_UNSENT_BYTES;
+    return this.up && this.socket !== null && this.socket.writableLength < this.cfg.maxUnsentBytes;
   }
 
   connect(): void {
@@ -92,6 +106,13 @@ export class Connection {
     const decoder = new NetstringDecoder(this.cfg.maxNetstringBytes);
     const sock = net.connect({ host: this.host, port: this.port, noDelay: true });
     this.socket = sock;
+    // Reading answers does not make us write, so reading goes on while the server is behind.
+    this.backpressure = new Backpressure(sock, this.cfg, this.cfg.backpressure, {
+      pauseReading: false,
+      onStalled: () => {
+        this.fail(sock, `the server took none of ${String(sock.writableLength)} unsent bytes in ${String(this.cfg.stalledTimeoutMs)} ms`);
+      },
+    });
     sock.setTimeout(this.cfg.connectTimeout, () => {
       if (!this.up) this.fail(sock, `no connection within ${String(this.cfg.connectTimeout)} ms`);
     });
@@ -102,7 +123,7 @@ export class Connection {
       this.events.connected(this);
     });
     sock.on('data', (chunk: Buffer) => {
-      this.onData(sock, decoder, chunk);
+      if (!this.cfg.boundary.run('peer-data', () => { this.onData(sock, decoder, chunk); })) this.fail(sock, 'internal error while reading an answer');
     });
     sock.on('error', (e: Error) => {
       this.fail(sock, e.message);
@@ -119,11 +140,12 @@ export class Connection {
   request(id: number, text: string, timeoutMs: number, done: Done): boolean {
     const sock = this.socket;
     if (!this.canTake || sock === null) return false;
-    const timer = setTimeout(() => {
+    const timer = this.cfg.boundary.timeout('module-timer', timeoutMs, () => {
       if (this.pending.delete(id)) done(TIMEOUT);
-    }, timeoutMs);
+    }, null);
     this.pending.set(id, { done, timer });
     sock.write(encodeNetstring(text));
+    this.backpressure?.check();
     return true;
   }
 
@@ -132,6 +154,7 @@ export class Connection {
     const sock = this.socket;
     if (!this.writable || sock === null) return false;
     sock.write(encodeNetstring(text));
+    this.backpressure?.check();
     return true;
   }
 
@@ -144,6 +167,7 @@ export class Connection {
     this.pending.clear();
     this.socket?.destroy();
     this.socket = null;
+    this.backpressure = null;
     this.up = false;
   }
 
@@ -158,10 +182,20 @@ export class Connection {
     }
     for (const frame of frames) {
       if (this.socket !== sock) return;
-      const r = parseResponse(frame);
+      const r = parseResponse(frame, this.cfg.maxJsonDepth);
       if (r === null) {
         this.protocolFault(sock, 'a frame that is not a JSON-RPC 2.0 response');
         return;
+      }
+      const tooDeep = 'tooDeep' in r;
+      if (tooDeep) {
+        this.events.tooDeep(this, r.id);
+        // Without an id nobody can be told: the stream is still in step (netstrings), but the
+        // server is answering nonsense, as for any frame that is not a response.
+        if (r.id === undefined) {
+          this.protocolFault(sock, `an answer nested deeper than ${String(this.cfg.maxJsonDepth)} levels, without a top-level id`);
+          return;
+        }
       }
       const p = typeof r.id === 'number' ? this.pending.get(r.id) : undefined;
       if (p === undefined) {
@@ -170,7 +204,7 @@ export class Connection {
       }
       this.pending.delete(r.id as number);
       clearTimeout(p.timer);
-      p.done(r.ok ? { kind: 'result', text: r.result } : { kind: 'error', text: r.error });
+      p.done(tooDeep ? TOO_DEEP : r.ok ? { kind: 'result', text: r.result } : { kind: 'error', text: r.error });
     }
   }
 
@@ -183,6 +217,7 @@ export class Connection {
   private fail(sock: net.Socket, why: string): void {
     if (this.socket !== sock) return;
     this.socket = null;
+    this.backpressure = null;
     this.up = false;
     sock.destroy();
     const failed = [...this.pending.values()];
@@ -200,10 +235,9 @@ export class Connection {
     }
     const delay = Math.min(this.cfg.reconnectInterval * 2 ** Math.min(this.failures - 1, 20), this.cfg.reconnectMaxInterval);
     this.events.down(this, why, delay);
-    this.reconnectTimer = setTimeout(() => {
+    this.reconnectTimer = this.cfg.boundary.timeout('module-timer', delay, () => {
       this.reconnectTimer = null;
       this.connect();
-    }, delay);
-    this.reconnectTimer.unref();
+    }, null);
   }
 }

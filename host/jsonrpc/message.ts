@@ -3,6 +3,7 @@
  * text (the params the script gave are already JSON text, so they are not re-encoded), and the
  * check that an answer is a JSON-RPC response before its id is looked up.
  */
+import { jsonTooDeep, stringEnd } from '../json-depth.js';
 
 export type ParsedParams = { ok: true; text: string } | { ok: false; why: string };
 
@@ -76,14 +77,18 @@ export function notificationText(method: string, params: string): string {
 
 export type Response =
   | { id: unknown; ok: true; result: string }
-  | { id: unknown; ok: false; error: string };
+  | { id: unknown; ok: false; error: string }
+  /** nested deeper than allowed: not parsed; `id` read from the top level when it is a number */
+  | { id: number | undefined; ok: false; tooDeep: true };
 
 /**
  * A response object: `id` and exactly one of `result` / `error` (JSON-RPC 2.0 §5). result and
  * error come back as JSON text, which is what the script gets. null when the frame is not a
  * response (not JSON, a batch, a request from the server…): a protocol error for the caller.
+ * A frame nesting deeper than `maxDepth` (the response object is level 1) is not parsed at all.
  */
-export function parseResponse(frame: string): Response | null {
+export function parseResponse(frame: string, maxDepth: number): Response | null {
+  if (jsonTooDeep(frame, maxDepth)) return { id: topLevelId(frame), ok: false, tooDeep: true };
   let v: unknown;
   try {
     v = JSON.parse(frame);
@@ -99,4 +104,40 @@ export function parseResponse(frame: string): Response | null {
   return hasResult
     ? { id: o.id, ok: true, result: JSON.stringify(o.result) }
     : { id: o.id, ok: false, error: JSON.stringify(o.error) };
+}
+
+const isSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+
+/**
+ * The numeric "id" member of a top-level JSON object, read without parsing the rest (which may
+ * be nested too deeply to parse): which request a refused answer was for. Linear, no recursion.
+ * undefined when the text is not an object or has no numeric id at its top level.
+ */
+export function topLevelId(text: string): number | undefined {
+  let i = 0;
+  const n = text.length;
+  while (i < n && isSpace(text.charCodeAt(i))) i++;
+  if (text[i] !== '{') return undefined;
+  let depth = 0;
+  let keyNext = false;
+  for (; i < n; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      const end = stringEnd(text, i);
+      if (depth === 1 && keyNext && text.slice(i, end + 1) === '"id"') return numberAfterColon(text, end + 1);
+      keyNext = false;
+      i = end;
+    } else if (ch === '{' || ch === '[') {
+      depth++;
+      keyNext = depth === 1;
+    } else if (ch === '}' || ch === ']') depth--;
+    else if (ch === ',' && depth === 1) keyNext = true;
+  }
+  return undefined;
+}
+
+/** `: 123` at `i` → 123 */
+function numberAfterColon(text: string, i: number): number | undefined {
+  const m = /^\s*:\s*(-?\d{1,15})\s*[,}]/.exec(text.slice(i, i + 40));
+  return m === null ? undefined : Number(m[1]);
 }

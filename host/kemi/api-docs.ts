@@ -68,22 +68,3 @@ export function renderLuacheckrc(reg: KemiRegistry): string {
   }
   return `${out}      },\n    },\n  },\n}\nstd = "lua53+KSR"\n`;
 }
-
-/** Static scan for `check`: KSR names a script uses that the registry does not have. */
-export function unknownKsrNames(reg: KemiRegistry, source: string, path: string): string[] {
-  const modules = new Set(reg.modules.map((m) => m.name));
-  const out: string[] = [];
-  const lines = source.split('\n');
-  const re = /\bKSR\.([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?/g;
-  lines.forEach((line, i) => {
-    for (const m of line.matchAll(re)) {
-      const first = m[1] ?? '';
-      const second = m[2];
-      const ok = second === undefined
-        ? reg.lookup(`KSR.${first}`) !== undefined || modules.has(first)
-        : reg.lookup(`KSR.${first}.${second}`) !== undefined;
-      if (!ok) out.push(`${path}:${String(i + 1)}: ${m[0]} is not a known KSR function`);
-    }
-  });
-  return out;
-}

@@ -3,78 +3,12 @@
  * request, or one async completion) is processed. Script calls are synchronous, so an engine
  * is handed the Context for the duration of one callback; a resumed route gets the same object.
  */
+import { DestinationSet } from '../sip/dset.js';
 import type { SipMessage } from '../sip/message.js';
+import type { HeaderEdits, SocketAddress, Source } from '../sip/types.js';
+import type { MessageOwner } from './owner.js';
 import type { Xval } from './types.js';
-
-export type TransportProto = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss' | 'http';
-
-/** Where a message came from and which of our sockets took it. */
-export interface Source {
-  readonly proto: TransportProto;
-  readonly ip: string;
-  readonly port: number;
-  readonly localIp: string;
-  readonly localPort: number;
-}
-
-/** Changes a script asked for on the request it will forward (Kamailio's lumps). */
-export interface HeaderEdits {
-  /** header lines (with CRLF) to put after the Vias, in order */
-  readonly insert: string[];
-  /** header lines (with CRLF) to put at the end of the header section */
-  readonly append: string[];
-  /** lowercase header names to leave out */
-  readonly remove: Set<string>;
-  /** value to write for Max-Forwards, or null to keep what came in (maxfwd) */
-  maxForwards: number | null;
-}
-
-/** What the SIP layer does for a script; implemented by host/sip, used by bindings. */
-export interface SipActions {
-  /** Send a stateless reply for the request in ctx. false when it could not be sent. */
-  sendReply(ctx: Context, code: number, reason: string): boolean;
-  /**
-   * Whether sendReply would send, without sending: true for a request (not an ACK) whose
-   * way back is open. Fixed while a callback runs (what sl's deferrable replies rest on).
-   */
-  canReply(ctx: Context): boolean;
-  /** Forward the request statelessly to `uri` (or $du / $ru when null). */
-  forward(ctx: Context, uri: string | null): boolean;
-  /** The To-tag this server puts in its replies to the request in ctx. */
-  toTag(ctx: Context): string;
-}
-
-/**
- * Whoever owns a message that may wait for async work (the transaction layer for SIP, xhttp for
- * an HTTP request) installs one of these on the Context. Async bindings (async, http_async_client,
- * jsonrpc) only talk to this interface, so they work the same for SIP and HTTP.
- */
-export interface Suspender {
-  /**
-   * Hold the message: when the running callback returns, the owner does not finish it (no
-   * default reply). false when it cannot be held (then the caller must not suspend).
-   */
-  suspend(ctx: Context): boolean;
-  /**
-   * The async work is done: run `route` on ctx (through the script version that suspended it)
-   * and, unless that route suspended again, let the owner finish the message. false when the
-   * message is gone (cancelled, timed out, connection closed): nothing was run.
-   */
-  resume(ctx: Context, route: string, arg?: string): boolean;
-}
-
-/**
- * Hold ctx's message for async work: its Suspender, ready for the later `resume`, or why it
- * cannot be held (for the caller's log line and -1). Every binding that suspends goes through
- * here, so they all refuse the same cases with the same words.
- */
-export function holdMessage(ctx: Context): Suspender | string {
-  const sus = ctx.suspender;
-  if (sus === null) return 'only a SIP request or an xhttp request can be suspended';
-  if (ctx.suspended) return 'the message is already suspended';
-  if (!sus.suspend(ctx)) return 'the message cannot be suspended (an ACK, a reply, or already answered)';
-  return sus;
-}
+import { XavpStore } from './xavp.js';
 
 /**
  * The script version a suspended message belongs to. The ScriptRunner sets `ctx.version` when a
@@ -114,7 +48,8 @@ export type ContextKind = 'sip' | 'http' | 'event';
 export class Context {
   readonly kind: ContextKind;
   msg: SipMessage | null;
-  readonly src: Source;
+  /** where msg came from; a tm reply route swaps in the reply's source for its run ($si there is the reply's, as in Kamailio) */
+  src: Source;
   /** engine-independent id: log correlation and `$T(id_label)`-like uses */
   readonly id: number;
 
@@ -125,6 +60,12 @@ export class Context {
   flags = 0;
   bflags = 0;
   forceRport = false;
+  /** Kamailio's send flags (host/sip/types.ts SEND_*) for the replies to this request: set_reply_close & co. */
+  replyFlags = 0;
+  /** the same for what the request is forwarded as: set_forward_close & co. */
+  forwardFlags = 0;
+  /** the socket of ours to send the request from when it can (rr's double routing), null: any */
+  sendSocket: SocketAddress | null = null;
   /** set by KSR.drop() / KSR.x.drop(): no reply, no relay */
   dropped = false;
   /** a reply was sent for this request (by sl or the default error reply) */
@@ -134,15 +75,20 @@ export class Context {
 
   /** header lines (with CRLF) for the next reply built for this message (append_to_reply) */
   readonly replyHeaders: string[] = [];
+  /** the body (and its Content-Type) of the next reply built for this message (textops' set_reply_body) */
+  replyBody: { readonly body: string; readonly contentType: string } | null = null;
   private edits: HeaderEdits | null = null;
   private varStore: Map<string, Xval> | null = null;
   private avpStore: Map<string, Xval[]> | null = null;
+  private dsetStore: DestinationSet | null = null;
+  private xavpStore: XavpStore | null = null;
+  private xavuStore: XavpStore | null = null;
+  private xaviStore: XavpStore | null = null;
 
-  sip: SipActions | null = null;
+  /** who answers for the message: replies, forwards, holds it (host/kemi/owner.ts); null for a reply or an event */
+  owner: MessageOwner | null = null;
   /** the HTTP request, for a Context of kind 'http' (xhttp) */
   http: HttpRequestData | null = null;
-  /** set by the owner of a message that can wait for async work (see Suspender) */
-  suspender: Suspender | null = null;
   /** the script version that suspended this message (see VersionPin); null when none holds it */
   version: VersionPin | null = null;
   private held = false;
@@ -157,7 +103,7 @@ export class Context {
   }
 
   /**
-   * true while async work holds this message. The owner (Suspender) sets it back to false when
+   * true while async work holds this message. The owner sets it back to false when
    * it lets the message go, whatever the reason; that also releases the script version pin.
    */
   get suspended(): boolean {
@@ -175,7 +121,7 @@ export class Context {
   }
 
   get headerEdits(): HeaderEdits {
-    this.edits ??= { insert: [], append: [], remove: new Set(), maxForwards: null };
+    this.edits ??= { insert: [], append: [], remove: new Set(), maxForwards: null, recordRoute: null, dropRoutes: null, body: null };
     return this.edits;
   }
 
@@ -192,6 +138,35 @@ export class Context {
   get avps(): Map<string, Xval[]> {
     this.avpStore ??= new Map();
     return this.avpStore;
+  }
+
+  /** XAVPs (host/kemi/xavp.ts): named lists of records, made when first asked for. */
+  get xavps(): XavpStore {
+    this.xavpStore ??= new XavpStore();
+    return this.xavpStore;
+  }
+
+  /** XAVUs: one node per name, setting replaces ($xavu, KSR.pvx.xavu_*). */
+  get xavus(): XavpStore {
+    this.xavuStore ??= new XavpStore();
+    return this.xavuStore;
+  }
+
+  /** XAVIs: XAVPs whose names match case-insensitively ($xavi, KSR.pvx.xavi_*). */
+  get xavis(): XavpStore {
+    this.xaviStore ??= new XavpStore(true);
+    return this.xaviStore;
+  }
+
+  /** The destination set (append_branch, lookup's branches): made when first asked for. */
+  get dset(): DestinationSet {
+    this.dsetStore ??= new DestinationSet();
+    return this.dsetStore;
+  }
+
+  /** false while nothing asked for the destination set (t_relay then has the R-URI only) */
+  get hasDset(): boolean {
+    return this.dsetStore !== null;
   }
 
   /** Stop the running callback now (KSR.x.exit / KSR.x.drop). */

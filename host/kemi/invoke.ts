@@ -8,6 +8,7 @@ import { KemiError } from '../errors.js';
 import type { Context } from './context.js';
 import type { BoundFunction } from './registry.js';
 import type { KemiType } from './types.js';
+import { SipParseError } from '../sip/message.js';
 
 /** How an engine names a value's type in its own language ('nil' in Lua, 'null' in JS). */
 export type TypeNamer = (value: unknown) => string;
@@ -91,5 +92,28 @@ export function invoke(fn: BoundFunction, ctx: Context, args: unknown[], typeNam
     if (c === undefined) throw badArgument(fn, i, type, typeName(v));
     args[i] = c;
   }
-  return fn.impl(ctx, args);
+  try {
+    return fn.impl(ctx, args);
+  } catch (e) {
+    // a part of the message read only now is malformed (a Via below the top one, say): the
+    // call fails as Kamailio's do on a message they cannot parse, it does not end the script
+    if (e instanceof SipParseError) return failureValue(fn.returns);
+    throw e;
+  }
+}
+
+/** What a function returns when the message it reads is malformed (Kamailio's -1 / false / $null). */
+function failureValue(type: KemiType): unknown {
+  switch (type) {
+    case 'int':
+    case 'long':
+      return -1;
+    case 'bool':
+      return false;
+    case 'str':
+    case 'xval':
+      return null;
+    case 'none':
+      return undefined;
+  }
 }

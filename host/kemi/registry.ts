@@ -4,11 +4,21 @@
  * `modules` to build `KSR`; nothing here knows an engine.
  */
 import type { Logger } from 'pino';
+import { ErrorBoundary } from '../boundary.js';
+import { LogLimiter } from '../log-limiter.js';
+import { dbUrlFor, DEFAULT_DB_URL } from '../db/config.js';
+import { Databases } from '../db/databases.js';
+import { SipPort, type ModuleSip } from '../sip/sip-port.js';
 import { KemiError } from '../errors.js';
+import type { RpcMethodDef } from '../rpc/jsonrpc.js';
 import type { Context } from './context.js';
 import { PvRegistry } from './pv.js';
 import { Stats } from './stats.js';
 import type { AnyModuleDef, HttpAttach, KemiType, ModuleHost, MyselfMatcher, ScriptHandle } from './types.js';
+
+/** One complaint per text and script line per interval (ModuleHost.complain). */
+const COMPLAINT_INTERVAL_MS = 10_000;
+const NO_RPC: ReadonlyMap<string, RpcMethodDef> = new Map();
 
 export interface BoundFunction {
   readonly module: string;
@@ -32,6 +42,10 @@ export interface BoundFunction {
   readonly stops: 'exit' | 'drop' | null;
   /** the function never changes anything (it has `pure` or `read`) */
   readonly effectFree: boolean;
+  /** positions of the arguments that name a script function (ModuleDef.routeArgs) */
+  readonly routes: readonly number[];
+  /** positions of the arguments that name a pseudo-variable (ModuleDef.pvArgs) */
+  readonly pvs: readonly number[];
 }
 
 export interface BoundModule {
@@ -43,22 +57,48 @@ export interface BoundModule {
 export interface RegistryOptions {
   readonly log: Logger;
   readonly stats?: Stats;
+  /** the runtime's error boundary; a registry of its own (api, check, tests) makes one */
+  readonly boundary?: ErrorBoundary;
   readonly myself: MyselfMatcher;
   readonly script: ScriptHandle;
   /** module name → validated parameters */
   readonly params?: Readonly<Record<string, Record<string, unknown>>>;
   readonly http?: HttpAttach | null;
+  /** the top-level db_url (default: DEFAULT_DB_URL) and the databases opened for the modules */
+  readonly dbUrl?: string;
+  readonly databases?: Databases;
+  /** the control RPC methods (ModuleHost.controlRpc), built when first asked for */
+  readonly controlRpc?: () => ReadonlyMap<string, RpcMethodDef>;
+  /** the runtime's SIP transport for modules; a registry of its own gets one that sends nothing */
+  readonly sip?: ModuleSip;
 }
 
 export class KemiRegistry {
   readonly modules: BoundModule[] = [];
   readonly pvs = new PvRegistry();
   readonly stats: Stats;
+  /**
+   * Where the script's own log lines go (KSR.info & co., and the JS engine's console.*):
+   * module 'script', a child of the runtime's root logger, so a line carries that key once.
+   */
+  readonly scriptLog: Logger;
   private readonly closers: (() => void | Promise<void>)[] = [];
+  private readonly starters: (() => Promise<void>)[] = [];
+  /** control RPC methods the modules declare, bound to their state (host/rpc/methods.ts adds them) */
+  readonly rpc = new Map<string, { readonly doc: string; readonly run: (params: readonly unknown[]) => unknown }>();
   private readonly byName = new Map<string, BoundFunction>();
+  private readonly names = new Set<string>();
+  /** what each module offers the others (ModuleDef.api), by module name */
+  private readonly apis = new Map<string, unknown>();
+
+  readonly boundary: ErrorBoundary;
+  private readonly sip: ModuleSip;
 
   constructor(defs: readonly AnyModuleDef[], opts: RegistryOptions) {
     this.stats = opts.stats ?? new Stats();
+    this.sip = opts.sip ?? new SipPort();
+    this.boundary = opts.boundary ?? new ErrorBoundary(opts.log, this.stats);
+    this.scriptLog = opts.log.child({ module: 'script' });
     for (const def of defs) this.addModule(def, opts);
   }
 
@@ -75,8 +115,15 @@ export class KemiRegistry {
         throw new KemiError('KEMI_ERR_ENGINE', `module ${label} uses undeclared statistic ${name}`);
       }
     };
+    const log = modName === '' ? this.scriptLog : opts.log.child({ module: label });
+    const limiter = new LogLimiter(COMPLAINT_INTERVAL_MS);
     const host: ModuleHost = {
-      log: opts.log.child({ module: modName === '' ? 'script' : label }),
+      log,
+      complain: (text, fields, level = 'error') => {
+        const at = opts.script.location();
+        const key = `${text}|${at ?? ''}`;
+        if (limiter.allow(key)) log[level]({ ...fields, at, suppressed: limiter.suppressed(key) }, text);
+      },
       stat: (name) => {
         checkDeclared(name);
         return this.stats.counter(label, name);
@@ -85,17 +132,38 @@ export class KemiRegistry {
         checkDeclared(name);
         return this.stats.gauge(label, name);
       },
+      boundary: this.boundary,
       myself: opts.myself,
       script: opts.script,
       pvs: this.pvs,
       http: opts.http ?? null,
+      database: () => {
+        const dbs = opts.databases;
+        if (dbs === undefined) return Promise.reject(new KemiError('KEMI_ERR_ENGINE', `module ${label}: no databases in this registry`));
+        return dbs.get(dbUrlFor({ db_url: opts.dbUrl ?? DEFAULT_DB_URL, modules: opts.params ?? {} }, modName));
+      },
+      api: (name) => this.apis.get(name),
+      configured: opts.params?.[modName] !== undefined,
+      controlRpc: () => opts.controlRpc?.() ?? NO_RPC,
+      sip: this.sip,
     };
     const rawParams = opts.params?.[modName] ?? {};
     const params = def.params ? (def.params.parse(rawParams) as Record<string, unknown>) : {};
     const state: unknown = def.init ? def.init(host, params) : undefined;
+    if (def.api !== undefined) this.apis.set(modName, def.api(state));
     const close = def.close;
     if (close) this.closers.push(() => close(state));
+    const start = def.start;
+    if (start) this.starters.push(() => start(state));
+    for (const [method, m] of Object.entries(def.rpc ?? {})) {
+      if (this.rpc.has(method)) throw new KemiError('KEMI_ERR_ENGINE', `RPC method ${method} declared twice`);
+      this.rpc.set(method, { doc: m.doc, run: (params) => m.run(state, params) });
+    }
 
+    for (const [name, at] of [...Object.entries(def.routeArgs ?? {}), ...Object.entries(def.pvArgs ?? {})]) {
+      const f = def.functions[name];
+      if (f === undefined || at.some((i) => i < 0 || i >= f.params.length)) throw new KemiError('KEMI_ERR_ENGINE', `module ${label}: routeArgs/pvArgs name ${name}, which it does not have with those arguments`);
+    }
     const functions: BoundFunction[] = [];
     for (const [name, f] of Object.entries(def.functions)) {
       const impl = f.impl as (state: unknown, ctx: Context, ...args: readonly unknown[]) => unknown;
@@ -113,21 +181,29 @@ export class KemiRegistry {
         predictWhileUnchanged: f.predictWhileUnchanged === true,
         stops: f.stops ?? null,
         effectFree: f.pure !== undefined || f.read !== undefined,
+        routes: def.routeArgs?.[name] ?? [],
+        pvs: def.pvArgs?.[name] ?? [],
       };
       functions.push(bound);
       this.byName.set(bound.fullName, bound);
     }
-    const existing = this.modules.find((m) => m.name === modName);
-    if (existing) {
+    if (this.names.has(modName)) {
       throw new KemiError('KEMI_ERR_ENGINE', `module ${label} registered twice`);
     }
-    this.modules.push({ name: modName, doc: def.doc, functions });
+    this.names.add(modName);
+    // a module that only serves others (usrloc) has no KSR table, as in Kamailio
+    if (functions.length > 0 || def.api === undefined) this.modules.push({ name: modName, doc: def.doc, functions });
     for (const [pvName, pv] of Object.entries(def.pvs ?? {})) this.pvs.add(label, pvName, pv, state);
   }
 
   /** 'KSR.hdr.append' or 'KSR.info' */
   lookup(fullName: string): BoundFunction | undefined {
     return this.byName.get(fullName);
+  }
+
+  /** Every module's start hook, in registration order (Runtime.start, before the listeners open). */
+  async start(): Promise<void> {
+    for (const s of this.starters) await s();
   }
 
   async close(): Promise<void> {

@@ -3,13 +3,17 @@
  * `sr_kemi_t` arrays. Engines walk the registry built from these tables; a binding never
  * knows which engine calls it.
  */
-import type { ZodObject, ZodRawShape } from 'zod';
+import type { output, ZodObject, ZodRawShape } from 'zod';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Context } from './context.js';
 import type { Counter } from './stats.js';
 import type { CallResult } from '../engines/engine.js';
 import type { ResolvedPv } from './pv.js';
+import type { ErrorBoundary } from '../boundary.js';
+import type { Database } from '../db/database.js';
+import type { RpcMethodDef } from '../rpc/jsonrpc.js';
+import type { ModuleSip } from '../sip/sip-port.js';
 
 export type KemiType = 'int' | 'long' | 'str' | 'bool' | 'xval' | 'none';
 
@@ -127,10 +131,19 @@ export interface PvDef<S = unknown> {
 /** What a module's `init` is given: everything it may use from the runtime, nothing more. */
 export interface ModuleHost {
   readonly log: Logger;
+  /**
+   * Log what went wrong with a script's call (bad argument value, unknown table, nothing to act
+   * on) with the script's file:line: at most once per 10 s per text and script line, with the
+   * count of the ones left out. Every complaint a message or a script can trigger goes here, so
+   * no peer can flood the log.
+   */
+  complain(text: string, fields?: Record<string, unknown>, level?: 'error' | 'warn' | 'info'): void;
   /** A counter declared in the module's `stats`. */
   stat(name: string): Counter;
   /** a declared statistic that holds a level (in flight now) rather than a count: a gauge in /metrics, left alone by reset */
   gauge(name: string): Counter;
+  /** Where the module's timers, promise continuations and peer handlers run (host/boundary.ts). */
+  readonly boundary: ErrorBoundary;
   /** Addresses this server listens on, and configured aliases: what `is_myself` matches. */
   readonly myself: MyselfMatcher;
   /** Resolve a pseudo-variable name ("$ru", "$var(x)") declared by any module. */
@@ -139,6 +152,30 @@ export interface ModuleHost {
   readonly http: HttpAttach | null;
   /** The script currently loaded: which callbacks it has, where it is running. */
   readonly script: ScriptHandle;
+  /**
+   * The module's database: its own `db_url` parameter when it has one, else the top-level
+   * `db_url` (docs/store.md). Opened once per URL and shared; closed with the runtime. Rejects
+   * with a KemiError (KEMI_ERR_DB_*) when it cannot be opened.
+   */
+  database(): Promise<Database>;
+  /**
+   * What a module registered before this one offers other modules (its ModuleDef.api):
+   * Kamailio's bind APIs, e.g. registrar binding usrloc's store. undefined when there is none.
+   */
+  api(module: string): unknown;
+  /**
+   * The config file has a section for this module (`modules.<name>`, even empty). Every module
+   * exists here, while Kamailio loads only those its cfg names: a module that would otherwise
+   * do work at start for nothing (load a table) does it only when configured.
+   */
+  readonly configured: boolean;
+  /**
+   * The control RPC methods (host/rpc/methods.ts, with every module's): what KSR.jsonrpcs runs
+   * for a script that serves them itself. Empty in a registry without a runtime (api, check).
+   */
+  controlRpc(): ReadonlyMap<string, RpcMethodDef>;
+  /** Sending outside any message and taking replies meant for the module (nathelper's keepalives). */
+  readonly sip: ModuleSip;
 }
 
 export interface HttpAttach {
@@ -164,6 +201,12 @@ export interface ScriptHandle {
    * logged and counted here; the result says what happened. Never throws for a script's fault.
    */
   run(name: string, ctx: Context, arg?: string): CallResult;
+  /**
+   * Kamailio's script flags (KSR.setsflag & co.): not the message's, the running callback's.
+   * Zero when a callback starts, put back when a callback run from inside it ends, as
+   * Kamailio's sr_kemi_route saves and clears them around every route.
+   */
+  sflags: number;
 }
 
 export interface ModuleDef<S = unknown, P extends ZodRawShape = ZodRawShape> {
@@ -176,8 +219,38 @@ export interface ModuleDef<S = unknown, P extends ZodRawShape = ZodRawShape> {
   readonly pvs?: Readonly<Record<string, PvDef<S>>>;
   /** counter names; one ending in '*' declares a prefix for counters made at init (per configured peer, say) */
   readonly stats?: readonly string[];
-  readonly init?: (host: ModuleHost, params: Record<string, unknown>) => S;
+  /** Builds the module's state; `params` are the module's section of the config, parsed by `params` (defaults filled). */
+  readonly init?: (host: ModuleHost, params: output<ZodObject<P>>) => S;
+  /**
+   * Runs after every module's init and before the listeners open (Runtime.start awaits it):
+   * load tables, connect to peers. A rejection stops the start-up with its message.
+   */
+  readonly start?: (state: S) => Promise<void>;
   readonly close?: (state: S) => void | Promise<void>;
+  /**
+   * Control RPC methods with Kamailio's names (`ul.dump`, `permissions.addressReload`…): the
+   * full method name → what it does with the module's state and the positional params. Throw
+   * host/rpc/jsonrpc.ts's RpcError(INVALID_PARAMS, …) for bad params.
+   */
+  readonly rpc?: Readonly<Record<string, ModuleRpcMethod<S>>>;
+  /**
+   * What other modules may use of this one (ModuleHost.api): a store, as usrloc offers its
+   * location tables to registrar. A module with an api and no functions has no `KSR.<name>`.
+   */
+  readonly api?: (state: S) => unknown;
+  /**
+   * Function name → the positions (0-based) of its arguments that name a function of the script
+   * (a failure route, a resume route): `kemihost check` reports a literal name the script does
+   * not define.
+   */
+  readonly routeArgs?: Readonly<Record<string, readonly number[]>>;
+  /** Function name → the positions of its arguments that name a pseudo-variable (`kemihost check` knows them). */
+  readonly pvArgs?: Readonly<Record<string, readonly number[]>>;
+}
+
+export interface ModuleRpcMethod<S> {
+  readonly doc: string;
+  readonly run: (state: S, params: readonly unknown[]) => unknown;
 }
 
 /** A module with its state type erased: what the registry holds (init and impl agree by construction). */

@@ -25,6 +25,7 @@ export interface BuildOptions {
   readonly log: Logger;
   readonly cpuMs: number;
   readonly memoryMb: number;
+  readonly luaStdlib?: 'safe' | 'full';
 }
 
 export function sha256(text: string): string {
@@ -33,7 +34,13 @@ export function sha256(text: string): string {
 
 /** Compile and probe one version. Throws KemiError (with the script location when known); leaves no engine behind. */
 export async function buildVersion(number: number, source: string, path: string, opts: BuildOptions): Promise<ScriptVersion> {
-  const engine = await createEngine(opts.kind, { registry: opts.registry, log: opts.log, cpuMs: opts.cpuMs, memoryMb: opts.memoryMb });
+  const engine = await createEngine(opts.kind, {
+    registry: opts.registry,
+    log: opts.log,
+    cpuMs: opts.cpuMs,
+    memoryMb: opts.memoryMb,
+    ...(opts.luaStdlib === undefined ? {} : { luaStdlib: opts.luaStdlib }),
+  });
   try {
     engine.load(source, path);
     for (const name of REQUIRED_CALLBACKS) {

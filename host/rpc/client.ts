@@ -4,6 +4,10 @@
  * false, null, quoted strings, arrays, objects) are sent as such; anything else as a string.
  */
 import { describeError } from '../errors.js';
+import { jsonTooDeep, tooDeepMessage } from '../json-depth.js';
+
+/** the answer is printed with JSON.stringify, which recurses: a server cannot make it overflow */
+const MAX_ANSWER_DEPTH = 256;
 
 export interface RpcCallOptions {
   /** host:port of the control listener */
@@ -48,6 +52,7 @@ export async function callRpc(opts: RpcCallOptions, method: string, params: read
   const text = await res.text();
   if (res.status === 401) throw new Error(`the control RPC at ${opts.address} refused the call: a token is needed (--token, KEMIHOST_RPC_TOKEN or rpc.token in -c config)`);
   if (res.status !== 200) throw new Error(`the control RPC at ${opts.address} answered HTTP ${String(res.status)}: ${text.trim()}`);
+  if (jsonTooDeep(text, MAX_ANSWER_DEPTH)) throw new Error(`the control RPC at ${opts.address} answered ${tooDeepMessage(MAX_ANSWER_DEPTH)}`);
   try {
     return JSON.parse(text) as RpcReply;
   } catch {

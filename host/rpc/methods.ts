@@ -139,6 +139,8 @@ export function rpcMethods(host: RpcHost): Map<string, RpcMethodDef> {
       pid: process.pid,
     }),
   });
+  // the modules' own methods (ul.dump, permissions.addressReload…), with Kamailio's names
+  for (const [name, def] of host.registry.rpc) m.set(name, { doc: def.doc, run: (p) => def.run(p) });
   m.set('system.listMethods', { doc: 'The RPC method names', run: () => [...m.keys()].sort() });
   m.set('system.methodHelp', {
     doc: 'The description of one method',

@@ -7,10 +7,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { ErrorBoundary } from '../boundary.js';
+import { backpressureCounters } from '../backpressure.js';
 import { KemiError } from '../errors.js';
 import { readBody } from '../http/read-body.js';
 import { HttpListener, splitHostPort } from '../http/server.js';
-import { handleJsonRpc, type RpcMethodDef } from './jsonrpc.js';
+import type { Counter } from '../kemi/stats.js';
+import { LogLimiter } from '../log-limiter.js';
+import { handleJsonRpc, MAX_REQUEST_DEPTH, type RpcMethodDef } from './jsonrpc.js';
 import { isLoopback } from './loopback.js';
 import { METRICS_CONTENT_TYPE, renderMetrics, type MetricsSource } from './metrics.js';
 
@@ -20,6 +24,8 @@ export interface RpcServerOptions {
   readonly maxBodyBytes: number;
   readonly requestTimeoutMs: number;
   readonly maxConnections: number;
+  readonly maxUnsentBytes: number;
+  readonly stalledTimeoutMs: number;
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
@@ -33,12 +39,17 @@ function plain(res: ServerResponse, code: number, text: string, headers: Record<
 export class RpcServer {
   private readonly http: HttpListener;
   private readonly tokenDigest: Buffer | null;
+  /** rpc:too_deep, requests refused for nesting past MAX_REQUEST_DEPTH */
+  private readonly tooDeep: Counter;
+  private readonly limiter = new LogLimiter(10_000);
 
   constructor(
     private readonly opts: RpcServerOptions,
     private readonly methods: ReadonlyMap<string, RpcMethodDef>,
     private readonly metrics: MetricsSource,
     private readonly log: Logger,
+    /** where every RPC request runs (host/boundary.ts) */
+    private readonly boundary: ErrorBoundary,
   ) {
     const { host, port } = splitHostPort(opts.listen);
     if (opts.token === null && !isLoopback(host)) {
@@ -46,6 +57,7 @@ export class RpcServer {
       throw new KemiError('KEMI_ERR_CONFIG', `rpc.listen ${opts.listen} is not a loopback address: set rpc.token to listen there`);
     }
     this.tokenDigest = opts.token === null ? null : digest(opts.token);
+    this.tooDeep = metrics.stats.counter('rpc', 'too_deep');
     this.http = new HttpListener(
       {
         host,
@@ -55,8 +67,12 @@ export class RpcServer {
         keepAliveTimeoutMs: 5_000,
         maxHeaderBytes: 16_384,
         maxConnections: opts.maxConnections,
+        maxUnsentBytes: opts.maxUnsentBytes,
+        stalledTimeoutMs: opts.stalledTimeoutMs,
+        backpressure: backpressureCounters(metrics.stats, 'rpc'),
       },
       log,
+      boundary,
     );
     this.http.setHandler(this.handle);
   }
@@ -106,6 +122,11 @@ export class RpcServer {
     this.readBody(req, res);
   };
 
+  private readonly onTooDeep = (): void => {
+    this.tooDeep.value++;
+    if (this.limiter.allow('deep')) this.log.warn({ max: MAX_REQUEST_DEPTH, suppressed: this.limiter.suppressed('deep') }, 'RPC request nested too deeply; refused with a parse error');
+  };
+
   private authorized(req: IncomingMessage): boolean {
     const want = this.tokenDigest;
     if (want === null) return true;
@@ -118,7 +139,7 @@ export class RpcServer {
     const max = this.opts.maxBodyBytes;
     const tooLarge = (): void => { plain(res, 413, `Payload Too Large (rpc.max_body_bytes: ${String(max)})`, { Connection: 'close' }); };
     readBody(req, max, (body) => {
-      handleJsonRpc(body.toString('utf8'), this.methods).then(
+      handleJsonRpc(body.toString('utf8'), this.methods, this.onTooDeep).then(
         (out) => {
           if (out === null) {
             res.writeHead(204);
@@ -129,7 +150,7 @@ export class RpcServer {
           res.end(out);
         },
         (err: unknown) => {
-          this.log.error({ err }, 'RPC request failed');
+          this.boundary.caught('rpc-request', err);
           plain(res, 500, 'Internal Server Error');
         },
       );

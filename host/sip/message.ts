@@ -12,6 +12,7 @@ import {
 } from './message-scan.js';
 import { parseNameAddr, type NameAddr } from './name-addr.js';
 import { isToken, skipWs, splitElements } from './split.js';
+import type { Source } from './types.js';
 import type { SipUri } from './uri.js';
 import { parseFirstVia, parseVia, type Via } from './via.js';
 
@@ -31,6 +32,20 @@ export interface SipHeader {
   readonly value: string;
 }
 
+/**
+ * The raw header values of a request whose start line was readable but whose Via, From, To,
+ * Call-ID or CSeq was not: enough to send back a 400 over a stream (RFC 3261 §8.2.6 copies
+ * them as received). Values are '' when absent.
+ */
+export interface RawRequestHead {
+  readonly method: string;
+  readonly vias: readonly string[];
+  readonly from: string;
+  readonly to: string;
+  readonly callId: string;
+  readonly cseq: string;
+}
+
 /** A message that cannot be accepted. Match on `code`, never on the message text. */
 export class SipParseError extends Error {
   readonly code = 'KEMI_ERR_SIP_PARSE' as const;
@@ -40,13 +55,16 @@ export class SipParseError extends Error {
   readonly replyable: boolean;
   /** The message as far as it could be read, when `replyable`. */
   readonly partial: SipMessage | null;
+  /** A request's start line was readable but not the headers `partial` needs (then partial is null). */
+  readonly head: RawRequestHead | null;
 
-  constructor(message: string, status: 400 | 513, partial: SipMessage | null) {
+  constructor(message: string, status: 400 | 513, partial: SipMessage | null, head: RawRequestHead | null = null) {
     super(message);
     this.name = 'SipParseError';
     this.status = status;
     this.partial = partial;
     this.replyable = partial !== null;
+    this.head = partial === null ? head : null;
   }
 }
 
@@ -93,6 +111,18 @@ export class SipMessage {
    * this encoding reproduces the bytes received.
    */
   readonly headerEncoding: 'utf8' | 'latin1';
+  /**
+   * Where the message came from (Kamailio's msg->rcv), set by the router when it was received;
+   * null for a message built here. A tm reply route runs on the request's Context, so this is
+   * how it knows the reply's source.
+   */
+  rcv: Source | null = null;
+  /**
+   * The first Contact's URI as functions after nathelper's fix_nated_contact / set_contact_alias
+   * see it (Kamailio re-points its parsed contact): registrar's save() stores this one. null:
+   * as received.
+   */
+  contactUri: string | null = null;
 
   private readonly scan: Scan;
   private readonly _topVia: Via;
@@ -277,7 +307,11 @@ function scanBuffer(buf: Buffer, limit: number): [Scan, number] {
 }
 
 function refuse(s: Scan, partial: SipMessage | null): never {
-  throw new SipParseError(s.error ?? 'malformed message', s.status, partial);
+  const head: RawRequestHead | null =
+    partial === null && s.startOk && s.isRequest
+      ? { method: s.method, vias: s.all(K_VIA), from: s.from, to: s.to, callId: s.callId, cseq: s.cseq }
+      : null;
+  throw new SipParseError(s.error ?? 'malformed message', s.status, partial, head);
 }
 
 /**

@@ -26,8 +26,9 @@ export class Myself implements MyselfMatcher {
     const h = norm(host);
     for (const e of this.entries) {
       if (e.host !== h && !(isWildcard(e.host) && this.ips.has(h))) continue;
-      // A URI without a port means 5060, which matches a socket on 5060 (Kamailio does the same).
-      if (e.port === 0 || e.port === (port === 0 ? 5060 : port) || (port === 0 && e.port === 5060)) return true;
+      // A URI without a port (0) matches a socket on any port, as Kamailio's check_self does
+      // (grep_sock_info compares ports only when one is given); an alias without one, any port.
+      if (e.port === 0 || port === 0 || e.port === port) return true;
     }
     return false;
   }

@@ -3,8 +3,8 @@
  * added, `received`/`rport` stamped on the top Via (§18.2.1, RFC 3581), and where to send them
  * (§18.2.2).
  */
-import type { Source } from '../kemi/context.js';
-import type { SipMessage } from './message.js';
+import type { Source } from './types.js';
+import type { RawRequestHead, SipMessage } from './message.js';
 import type { Via } from './via.js';
 
 /** The top Via element as this hop must record it: received=<source IP>, rport=<source port>. */
@@ -45,6 +45,23 @@ export function buildReply(msg: SipMessage, src: Source, spec: ReplySpec): Buffe
   if (body !== '' && spec.contentType !== undefined) head += `Content-Type: ${spec.contentType}\r\n`;
   head += `Content-Length: ${String(Buffer.byteLength(body))}\r\n\r\n`;
   return Buffer.from(head + body, 'utf8');
+}
+
+/**
+ * A 400 (or 513) to a request whose start line was readable but whose Via, From, To, Call-ID or
+ * CSeq was not (over a stream, where the reply goes back on the connection): the values are
+ * copied as received, since nothing better is known; a To-tag is added when To has none.
+ */
+export function buildRawReply(head: RawRequestHead, code: number, reason: string, toTag: string, server: string | null): Buffer {
+  let out = `SIP/2.0 ${String(code)} ${reason}\r\n`;
+  for (const v of head.vias) out += `Via: ${v}\r\n`;
+  if (head.from !== '') out += `From: ${head.from}\r\n`;
+  if (head.to !== '') out += /;\s*tag\s*=/i.test(head.to) ? `To: ${head.to}\r\n` : `To: ${head.to};tag=${toTag}\r\n`;
+  if (head.callId !== '') out += `Call-ID: ${head.callId}\r\n`;
+  if (head.cseq !== '') out += `CSeq: ${head.cseq}\r\n`;
+  if (server !== null) out += `Server: ${server}\r\n`;
+  out += 'Content-Length: 0\r\n\r\n';
+  return Buffer.from(out, 'utf8');
 }
 
 export interface Target {

@@ -1,5 +1,5 @@
 /** What the router sees of a transport: a socket it can send on, and the receive callback. */
-import type { Source } from '../kemi/context.js';
+import type { Source } from './types.js';
 import type { SipProto } from './listen.js';
 
 /** A stream connection (TCP): replies go back on it. */
@@ -16,8 +16,13 @@ export interface SipSocket {
   readonly localIp: string;
   readonly localPort: number;
   readonly family: 4 | 6;
-  /** UDP: a datagram. TCP: over an existing connection to ip:port, or a new one. */
-  send(data: Buffer, ip: string, port: number): void;
+  /**
+   * UDP: a datagram. TCP: over an existing connection to ip:port, or a new one; `flags`
+   * (SEND_NO_CONNECT, SEND_CLOSE from ./types.js) may forbid the new one or close it after.
+   */
+  send(data: Buffer, ip: string, port: number, flags?: number): void;
+  /** false when send() with these flags would not send (TCP, no connection, SEND_NO_CONNECT) */
+  reachable(ip: string, port: number, flags: number): boolean;
   /** called with every SIP message this socket sends, whatever the path (statistics) */
   onSend: (data: Buffer) => void;
   close(): Promise<void>;

@@ -1,11 +1,14 @@
 /**
  * SIP over TCP (RFC 3261 §18.3): framing by Content-Length, a connection table keyed by the
- * peer's ip:port (replies and forwarded requests reuse connections), and timeouts for idle
- * peers and for peers that stop in the middle of a message.
+ * peer's ip:port (replies and forwarded requests reuse connections), timeouts for idle peers and
+ * for peers that stop in the middle of a message, and backpressure: a peer that does not read
+ * its replies stops being read from, and is disconnected if it does not catch up (backpressure.ts).
  */
 import net from 'node:net';
 import type { Logger } from 'pino';
-import type { Source } from '../kemi/context.js';
+import { Backpressure, type BackpressureCounters } from '../backpressure.js';
+import { LogLimiter } from '../log-limiter.js';
+import { SEND_CLOSE, SEND_NO_CONNECT, type Source } from './types.js';
 import { hostPort } from './listen.js';
 import type { ReceiveHandler, SipConnection, SipSocket } from './socket.js';
 import { SipStreamFramer } from './stream-framer.js';
@@ -15,6 +18,11 @@ export interface TcpOptions {
   readonly idleTimeoutMs: number;
   readonly partialTimeoutMs: number;
   readonly maxConnections: number;
+  /** past this many bytes not yet sent to a peer, stop reading from it */
+  readonly maxUnsentBytes: number;
+  /** close a peer that has not taken its unsent bytes within this long */
+  readonly stalledTimeoutMs: number;
+  readonly backpressure: BackpressureCounters;
 }
 
 /** What the router does with a framing error: answer it when it can, the connection then closes. */
@@ -25,6 +33,7 @@ const CRLF = Buffer.from('\r\n');
 class TcpConnection implements SipConnection {
   readonly key: string;
   private readonly framer: SipStreamFramer;
+  private readonly backpressure: Backpressure;
   private partialTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -35,6 +44,19 @@ class TcpConnection implements SipConnection {
     this.key = hostPort(src.ip, src.port);
     this.framer = new SipStreamFramer({ maxMessageBytes: owner.opts.maxMessageBytes });
     sock.setNoDelay(true);
+    const o = owner.opts;
+    this.backpressure = new Backpressure(sock, o, o.backpressure, {
+      pauseReading: true,
+      // While we do not read, a message cut in the middle is our doing, not the peer's.
+      onPaused: () => { this.clearPartial(); },
+      onRelieved: () => { if (this.framer.pendingBytes > 0) this.armPartial(); },
+      onStalled: () => {
+        if (owner.limiter.allow('stalled')) {
+          owner.log.warn({ peer: this.key, unsent: sock.writableLength, ms: o.stalledTimeoutMs, suppressed: owner.limiter.suppressed('stalled') }, 'TCP peer does not read its replies; closed');
+        }
+        sock.destroy();
+      },
+    });
     sock.setTimeout(owner.opts.idleTimeoutMs, () => {
       owner.log.debug({ peer: this.key }, 'closing idle TCP connection');
       sock.destroy();
@@ -55,6 +77,7 @@ class TcpConnection implements SipConnection {
     if (this.closed) return;
     this.owner.onSend(data);
     this.sock.write(data);
+    this.backpressure.check();
   }
 
   end(data?: Buffer): void {
@@ -64,6 +87,7 @@ class TcpConnection implements SipConnection {
     } else {
       this.owner.onSend(data);
       this.sock.end(data);
+      this.backpressure.check();
     }
     // do not wait for a peer that never reads
     setTimeout(() => this.sock.destroy(), 1000).unref();
@@ -72,14 +96,16 @@ class TcpConnection implements SipConnection {
   private onData(chunk: Buffer): void {
     for (const r of this.framer.push(chunk)) {
       if (r.kind === 'message') this.owner.onReceive(r.data, this.src, this, this.owner);
-      else if (r.kind === 'keepalive') this.sock.write(CRLF); // not a SIP message: not counted
-      else {
+      else if (r.kind === 'keepalive') {
+        this.sock.write(CRLF); // not a SIP message: not counted
+        this.backpressure.check();
+      } else {
         this.owner.onFrameError(this, this.src, r.code, r.reason, r.head);
         this.end();
         return;
       }
     }
-    if (this.framer.pendingBytes > 0) this.armPartial();
+    if (this.framer.pendingBytes > 0 && !this.backpressure.stalled) this.armPartial();
     else this.clearPartial();
   }
 
@@ -105,6 +131,8 @@ export class TcpListener implements SipSocket {
   localPort: number;
   readonly family: 4 | 6;
   readonly stats = { partialTimeouts: 0 };
+  /** one line per 10 s for peers closed because they do not read */
+  readonly limiter = new LogLimiter(10_000);
   onReceive: ReceiveHandler = () => undefined;
   /** sees every message sent (statistics by method and status) */
   onSend: (data: Buffer) => void = () => undefined;
@@ -155,11 +183,24 @@ export class TcpListener implements SipSocket {
     if (this.conns.get(conn.key) === conn) this.conns.delete(conn.key);
   }
 
-  /** Send over the connection to ip:port, opening one when there is none (RFC 3261 §18.2.2). */
-  send(data: Buffer, ip: string, port: number): void {
+  reachable(ip: string, port: number, flags: number): boolean {
+    if ((flags & SEND_NO_CONNECT) === 0) return true;
+    const conn = this.conns.get(hostPort(ip, port));
+    return conn !== undefined && !conn.closed;
+  }
+
+  /**
+   * Send over the connection to ip:port, opening one when there is none (RFC 3261 §18.2.2)
+   * unless SEND_NO_CONNECT; SEND_CLOSE closes it once written (Kamailio's send flags).
+   */
+  send(data: Buffer, ip: string, port: number, flags = 0): void {
     const key = hostPort(ip, port);
     let conn = this.conns.get(key);
     if (conn === undefined || conn.closed) {
+      if ((flags & SEND_NO_CONNECT) !== 0) {
+        this.log.debug({ to: key }, 'no TCP connection and no connect asked for; message not sent');
+        return;
+      }
       if (this.conns.size >= this.opts.maxConnections) {
         this.log.warn({ to: key }, 'TCP connection limit reached; message not sent');
         return;
@@ -169,7 +210,8 @@ export class TcpListener implements SipSocket {
       conn = new TcpConnection(sock, this, src);
       this.conns.set(key, conn);
     }
-    conn.write(data);
+    if ((flags & SEND_CLOSE) !== 0) conn.end(data);
+    else conn.write(data);
   }
 
   get connectionCount(): number {

@@ -3,7 +3,7 @@ import dgram from 'node:dgram';
 import dns from 'node:dns';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
-import type { Source } from '../kemi/context.js';
+import type { Source } from './types.js';
 import type { SipSocket, ReceiveHandler } from './socket.js';
 
 /** Large kernel buffers: the overload symptom of a SIP server is receive-buffer drops. */
@@ -48,6 +48,11 @@ export class UdpListener implements SipSocket {
       const src: Source = { proto: 'udp', ip: rinfo.address, port: rinfo.port, localIp: this.localIp, localPort: this.localPort };
       onReceive(data, src, null, this);
     });
+  }
+
+  /** A datagram: a connection flag means nothing here (Kamailio accepts them for UDP too). */
+  reachable(): boolean {
+    return true;
   }
 
   send(data: Buffer, ip: string, port: number): void {

@@ -2,6 +2,13 @@
  * Rewriting parts of a SIP URI as text ($rU, $rd, KSR.setuser, KSR.sethost): the rest of the
  * URI (parameters, headers, the password) is kept exactly as written.
  */
+/** A URI cut around its host[:port]: `${before}${hostport}${rest}` is the URI as written. */
+export interface UriHostPort {
+  readonly before: string;
+  readonly hostport: string;
+  readonly rest: string;
+}
+
 interface UriParts {
   scheme: string;
   userinfo: string | null;
@@ -55,4 +62,12 @@ export function setUriPort(uri: string, port: number): string | null {
   const m = /^(\[[^\]]*\]|[^:]*)(:\d+)?$/.exec(p.hostport);
   p.hostport = `${m?.[1] ?? p.hostport}${port > 0 ? `:${String(port)}` : ''}`;
   return join(p);
+}
+
+/** The URI cut around its host[:port] (nathelper rewrites and extends it there); null when not a URI. */
+export function cutHostPort(uri: string): UriHostPort | null {
+  const p = split(uri);
+  if (p === null) return null;
+  const before = `${p.scheme}:${p.userinfo === null || p.userinfo === '' ? '' : `${p.userinfo}@`}`;
+  return { before, hostport: p.hostport, rest: p.rest };
 }

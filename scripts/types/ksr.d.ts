@@ -57,6 +57,80 @@ declare const KSR: {
   is_PUT(): boolean;
   /** true when the method is DELETE. */
   is_DELETE(): boolean;
+  /** true when the message came over UDP. */
+  is_UDP(): boolean;
+  /** true when the message came over TCP. */
+  is_TCP(): boolean;
+  /** true when the message came over TLS (never: no TLS listener yet). */
+  is_TLS(): boolean;
+  /** true when the message came over SCTP (never here). */
+  is_SCTP(): boolean;
+  /** true when the message came over WebSocket (never: no WebSocket listener yet). */
+  is_WS(): boolean;
+  /** true when the message came over secure WebSocket (never yet). */
+  is_WSS(): boolean;
+  /** true when the message came over WebSocket, secure or not (never yet). */
+  is_WSX(): boolean;
+  /** true when the message came from an IPv4 address. */
+  is_IPv4(): boolean;
+  /** true when the message came from an IPv6 address. */
+  is_IPv6(): boolean;
+  /** true when the message was received on local port `port` (Kamailio's dst_port: the port of the receiving socket). */
+  is_dst_port(a1: number): boolean;
+  /** Replies to this request never open a new TCP connection (here they never do: a reply goes on the request's connection or not at all). */
+  set_reply_no_connect(): boolean;
+  /** Close the TCP connection of this request once its final reply is written. */
+  set_reply_close(): boolean;
+  /** Forward / relay this request over TCP only on an open connection: without one, forward and t_relay fail. */
+  set_forward_no_connect(): boolean;
+  /** Close the TCP connection this request is forwarded / relayed over once it is written. */
+  set_forward_close(): boolean;
+  /** Set script flag 0..31: a flag of the running callback, not of the message (zero when a callback starts). */
+  setsflag(a1: number): boolean;
+  /** Reset script flag 0..31. */
+  resetsflag(a1: number): boolean;
+  /** true when script flag 0..31 is set. */
+  issflagset(a1: number): boolean;
+  /** Set flag 0..31 of branch `branch` (0: the R-URI's, i: the i-th appended). */
+  setbiflag(a1: number, a2: number): boolean;
+  /** Reset flag 0..31 of branch `branch`. */
+  resetbiflag(a1: number, a2: number): boolean;
+  /** true when flag 0..31 of branch `branch` is set (false for a branch that does not exist). */
+  isbiflagset(a1: number, a2: number): boolean;
+  /** Set the R-URI's user part ("" removes it). */
+  setuser(a1: string): boolean;
+  /** Set the R-URI's host, keeping its port. */
+  sethost(a1: string): boolean;
+  /** true when $du is set and ours. */
+  is_myself_duri(): boolean;
+  /** true when the next hop ($du, else the R-URI) is ours. */
+  is_myself_nhuri(): boolean;
+  /** true when the source address (as $su) is ours. */
+  is_myself_suri(): boolean;
+  /** true when the message came over one of the transports named by letter: u UDP, t TCP, e TLS, s SCTP, v WS, w WSS. */
+  is_proto(a1: string): boolean;
+  /** true when the message came from this source port. */
+  is_src_port(a1: number): boolean;
+  /** true when the next hop URI ($du, else the R-URI) has transport=udp. */
+  to_UDP(): boolean;
+  /** true when the next hop URI has transport=tcp. */
+  to_TCP(): boolean;
+  /** true when the next hop URI has transport=tls. */
+  to_TLS(): boolean;
+  /** true when the next hop URI has transport=sctp. */
+  to_SCTP(): boolean;
+  /** true when the next hop URI has transport=ws (or wss, as Kamailio 5.6 reads it). */
+  to_WS(): boolean;
+  /** Never true: Kamailio 5.6 reads transport=wss as WS. */
+  to_WSS(): boolean;
+  /** true when the next hop URI has transport=ws or wss. */
+  to_WSX(): boolean;
+  /** true when the next hop URI's host is an IPv4 address. */
+  to_IPv4(): boolean;
+  /** true when the next hop URI's host is an IPv6 address. */
+  to_IPv6(): boolean;
+  /** Kamailio's debug level for the log level in use (3 debug, 2 info, 0 warn, -1 error, -2 fatal, -5 silent). */
+  get_debug(): number;
   /** Set message flag 0..31. */
   setflag(a1: number): boolean;
   /** Reset message flag 0..31. */
@@ -108,13 +182,15 @@ declare const KSR: {
   pv: {
     /** The value of a pseudo-variable (string or integer), or null. */
     get(a1: string): string | number | null;
+    /** The value as an integer: 0 for $null or a name that does not resolve; a string gives its leading integer ("12ab" 12, "ab" 0), as Kamailio's str2sint. */
+    geti(a1: string): number;
     /** The value, or "" when it is $null. */
     gete(a1: string): string | number | null;
     /** The value, or the given integer when it is $null. */
     getvn(a1: string, a2: number): string | number | null;
     /** The value, or the given string when it is $null. */
     getvs(a1: string, a2: string): string | number | null;
-    /** The value, or "<<null>>" when it is $null. */
+    /** The value, or "<null>" when it is $null (as Kamailio 5.6 prints it). */
     getw(a1: string): string | number | null;
     /** Set a pseudo-variable to a string. */
     sets(a1: string, a2: string): void;
@@ -126,16 +202,38 @@ declare const KSR: {
     is_null(a1: string): boolean;
   };
   hdr: {
+    /** Add a header ("Name: value\r\n") after the first header with this name (after the last header when there is none); 1 ok, -1 failed. */
+    append_after(a1: string, a2: string): number;
+    /** Add a header before the first header with this name (before the first header when there is none); 1 ok, -1 failed. */
+    insert_before(a1: string, a2: string): number;
+    /** Whether the values of the headers with this name match: op eq, ne, sw (starts with), in (contains), case-insensitive; which: f(irst), l(ast), a(ll), o(ne at least). */
+    match_content(a1: string, a2: string, a3: string, a4: string): boolean;
     /** Add a header ("Name: value\r\n") after the last header of the message sent on; 1 ok, -1 failed. */
     append(a1: string): number;
+    /** KSR.hdr.append under textops' name (kemihost only: Kamailio 5.6 has no KSR.hdr.append_hf, though its JS example calls it). */
+    append_hf(a1: string): number;
     /** Add a header before the first header of the message sent on; 1 ok, -1 failed. */
     insert(a1: string): number;
-    /** Remove every header with this name from the message sent on; 1 when one was there, -1 otherwise. */
+    /** Remove every header with this name from the message sent on; 1 (also when none was there, as Kamailio 5.6), -1 for no message or a bad name. */
     remove(a1: string): number;
     /** Positive when the received message has a header with this name, negative otherwise. */
     is_present(a1: string): number;
     /** The value of the first header with this name in the received message, or null. */
     get(a1: string): string | number | null;
+    /** As get, but "" when there is no such header. */
+    gete(a1: string): string | number | null;
+    /** As get, but "<null>" when there is no such header. */
+    getw(a1: string): string | number | null;
+    /** The value of the idx-th header with this name (0 the first, -1 the last), or null. */
+    get_idx(a1: string, a2: number): string | number | null;
+    /** As get_idx, but "" when there is no such header. */
+    gete_idx(a1: string, a2: number): string | number | null;
+    /** As get_idx, but "<null>" when there is no such header. */
+    getw_idx(a1: string, a2: number): string | number | null;
+    /** Remove the headers with this name (if any), then append the text as a header; 1 ok, -1 for bad text. */
+    rmappend(a1: string, a2: string): number;
+    /** Remove the headers with this name (if any), then insert the text as the first header; 1 ok, -1 for bad text. */
+    rminsert(a1: string, a2: string): number;
     /** Add a header to the reply this server generates for the current request; 1 ok, -1 failed. */
     append_to_reply(a1: string): number;
   };
@@ -150,6 +248,14 @@ declare const KSR: {
     get_reply_totag(): string | number | null;
   };
   kx: {
+    /** true when the name is defined (config kx.defines, Kamailio's #!define). */
+    ifdef(a1: string): boolean;
+    /** true when the name is not defined (config kx.defines). */
+    ifndef(a1: string): boolean;
+    /** The value of a defined name (config kx.defines); an empty string when it is not defined. */
+    get_def(a1: string): string | number | null;
+    /** The value of a defined name as an integer; 0 when it is not defined or not a number. */
+    get_defn(a1: string): number;
     /** The current Request-URI (as rewritten by the script, else as received); null for a reply. */
     get_ruri(): string | number | null;
     /** The Request-URI as received; null for a reply. */
@@ -302,6 +408,22 @@ declare const KSR: {
     has_ruri_user(): number;
     /** Positive when the message has a non-empty User-Agent header, negative otherwise. */
     has_user_agent(): number;
+    /** Move the R-URI (with $du, Path and branch flags) into a new branch; t_relay forks to it and to the R-URI. 1 ok, -1 set full or not a request. */
+    append_branch(): number;
+    /** Add a branch to this URI with the current $du, Path and branch flags (an empty URI: as append_branch()). 1 ok, -1 failed. */
+    append_branch_uri(a1: string): number;
+    /** Add a branch to this URI with q ("0.5"); otherwise as append_branch_uri. 1 ok, -1 bad q or set full. */
+    append_branch_uri_q(a1: string, a2: string): number;
+    /** Send the request from this socket of ours ("udp:127.0.0.1:5060"; "" = the default choice) when t_relay or forward sends it; 1 ok, -1 when it is not an address this server listens on. */
+    set_send_socket(a1: string): number;
+    /** Set extended message flag 0..63; 1 ok, -1 out of range. */
+    setxflag(a1: number): number;
+    /** Reset extended message flag 0..63; 1 ok, -1 out of range. */
+    resetxflag(a1: number): number;
+    /** 1 when extended message flag 0..63 is set, else -1. */
+    isxflagset(a1: number): number;
+    /** 1 in a failure route (Kamailio runs it on a copy of the request, a "faked" message), else -1. */
+    is_faked_msg(): number;
   };
   sanity: {
     /** Run the checks in the first bit mask (URIs of check 1024 from the second); 1 when all pass, -1 at the first failure (after replying to a request unless noreply is set, or the failure leaves nothing to reply to). */
@@ -330,23 +452,23 @@ declare const KSR: {
     sht_setex(a1: string, a2: string, a3: number): number;
     /** Remove an item (same as assigning null to $sht); 1 done (also when it was not set), -1 no table. */
     sht_rm(a1: string, a2: string): number;
-    /** Remove the items whose name matches the regex (case-insensitive); 1 done, -1 no table or bad regex. */
+    /** Remove the items whose name matches the regex (case-insensitive, RE2 syntax, linear time: no backreferences or lookaround); 1 done, -1 no table or a bad or unsupported regex. */
     sht_rm_name_re(a1: string, a2: string): number;
-    /** Remove the items whose string value matches the regex (case-insensitive); 1 done, -1 no table or bad regex. */
+    /** Remove the items whose string value matches the regex (case-insensitive, RE2 syntax); 1 done, -1 no table or a bad or unsupported regex. */
     sht_rm_value_re(a1: string, a2: string): number;
-    /** Remove the items whose name matches: op re (regex), sw (starts with) or in (contains); 1 done, -1 no table or bad op. */
+    /** Remove the items whose name matches: op re (regex, case-insensitive, RE2 syntax), sw (starts with) or in (contains); 1 done, -1 no table, bad op or bad regex. */
     sht_rm_name(a1: string, a2: string, a3: string): number;
-    /** Remove the items whose string value matches: op re, sw or in; 1 done, -1 no table or bad op. */
+    /** Remove the items whose string value matches: op re (regex, case-insensitive, RE2 syntax), sw or in; 1 done, -1 no table, bad op or bad regex. */
     sht_rm_value(a1: string, a2: string, a3: string): number;
-    /** Positive when an item name matches: op eq, ne, re, sw or in; -1 otherwise (also no table or bad op). */
+    /** Positive when an item name matches: op eq, ne, re (regex, case-insensitive, RE2 syntax), sw or in; -1 otherwise (also no table, bad op or a bad or unsupported regex). */
     sht_match_name(a1: string, a2: string, a3: string): number;
-    /** Positive when an item string value matches: op eq, ne, re, sw or in; -1 otherwise. */
+    /** Positive when an item string value matches: op eq, ne, re (regex, case-insensitive, RE2 syntax), sw or in; -1 otherwise (also no table, bad op or a bad or unsupported regex). */
     sht_match_str_value(a1: string, a2: string, a3: string): number;
     /** Increment an integer item and return the new value (an unset item starts at initval); -255 when there is no table, no item without initval, or a string item. */
     sht_inc(a1: string, a2: string): number;
     /** Decrement an integer item and return the new value (an unset item starts at initval); -255 on failure like sht_inc. */
     sht_dec(a1: string, a2: string): number;
-    /** Positive when the item is not set (1; 2 when the table does not exist), -1 when it is set. */
+    /** Positive when the item is not set (1; 2 when the table does not exist), -1 when it is set; -2 for any item of a table with initval (it never reads as null). */
     sht_is_null(a1: string, a2: string): number;
     /** Remove every item of a table; 1 done, -1 no table. */
     sht_reset(a1: string): number;
@@ -388,14 +510,116 @@ declare const KSR: {
     t_is_canceled(): number;
     /** 1 when the transaction timed out or outlived its final-response timer, else -1. */
     t_is_expired(): number;
+    /** The index of the branch a branch, branch-failure or reply route runs for; in a failure route the number of branches so far; 0 in the request route; -1 elsewhere. */
+    t_get_branch_index(): number;
     /** Set fr_inv_timer and fr_timer (ms; 0 = module default) for this transaction and its next branches; 1 ok. */
     t_set_fr(a1: number, a2: number): number;
     /** Forget the transaction now, without a reply; 1 ok, -1 when there is none. */
     t_release(): number;
+    /** 1 when the status code matches the regular expression (case-insensitive, unanchored; RE2 syntax): in the request route the last reply sent, in a reply route the reply's, in a failure route the winning one, in a branch-failure route its branch's; -1 otherwise, without a transaction, or for a bad expression (logged). */
+    t_check_status(a1: string): number;
+    /** The status code t_check_status would test; -1 when there is none. */
+    t_get_status_code(): number;
+    /** In a failure route (the winning branch) or a branch-failure route (its branch): 1 when that branch failed by its final-response timer; else -1. */
+    t_branch_timeout(): number;
+    /** In a failure route (the winning branch) or a branch-failure route (its branch): 1 when that branch ever got a reply from the network; else -1. */
+    t_branch_replied(): number;
+    /** 1 when any branch of the transaction failed by its final-response timer, else -1. */
+    t_any_timeout(): number;
+    /** 1 when any branch of the transaction got a reply from the network, else -1. */
+    t_any_replied(): number;
+    /** 1 when a branch's last reply received has this status code, else -1. */
+    t_grep_status(a1: number): number;
+    /** For this transaction: 1 = a 6xx is one more negative reply (the other branches are not CANCELled, it has no precedence in the best-reply choice); 0 = RFC 3261's handling. 1 ok, -1 not a SIP request. */
+    t_set_disable_6xx(a1: number): number;
+    /** Set fr_inv_timer (ms; 0 = the module default) for this transaction and its next branches; 1 ok. */
+    t_set_fr_inv(a1: number): number;
+    /** 1 when the request has a transaction (its own, or one it is a retransmission of), else -1; nothing is re-sent. */
+    t_lookup_request(): number;
+    /** 1 for a CANCEL whose INVITE transaction exists, else -1. */
+    t_lookup_cancel(): number;
+    /** As t_lookup_cancel; with flags 1 the CANCEL gets the INVITE's message flags. */
+    t_lookup_cancel_flags(a1: number): number;
+    /** 1 while the transaction is suspended (an async module holds it), else -1. */
+    t_is_retr_async_reply(): number;
+    /** Back to the module's fr_inv_timer and fr_timer for this transaction; 1 ok. */
+    t_reset_fr(): number;
   };
   tmx: {
     /** 1 when another transaction already holds this request (not ACK/CANCEL), else -1. */
     t_precheck_trans(): number;
+    /** 1 when running as the request route (ksr_request_route, or a route resumed from it), else -1. */
+    t_is_request_route(): number;
+    /** 1 when running as a branch route (t_on_branch), else -1. */
+    t_is_branch_route(): number;
+    /** 1 when running as a failure route (t_on_failure), else -1. */
+    t_is_failure_route(): number;
+    /** 1 when running as a reply route (t_on_reply, or ksr_reply_route), else -1. */
+    t_is_reply_route(): number;
+  };
+  rr: {
+    /** Add a Record-Route naming the socket the request leaves on (two when it came in on another one); 1 ok, -1 when already asked for or not a request. */
+    record_route(): number;
+    /** record_route with URI parameters (";name=value…") added to it. */
+    record_route_params(a1: string): number;
+    /** Add a Record-Route with this address ("host[:port][;params]", no scheme); a second non-empty address adds a second header (needs enable_double_rr); 1 ok, -1 failed. */
+    record_route_preset(a1: string, a2: string): number;
+    /** Add a Record-Route with this address ("host[:port][;params]", no scheme); 1 ok, -1 failed. */
+    record_route_preset_one(a1: string): number;
+    /** Add a Record-Route with this address instead of the socket's (two, with ;transport, when the request changes transport); 1 ok, -1 failed. */
+    record_route_advertised_address(a1: string): number;
+    /** Add ";name=value" to the Record-Route, before or after it was asked for; 1 ok, -1 failed (also after a single preset one while enable_double_rr is on, as Kamailio). */
+    add_rr_param(a1: string): number;
+    /** Take back the Record-Route asked for (another one still cannot be asked for, as in Kamailio); 1. */
+    remove_record_route(): number;
+    /** Route by the Route set (RFC 3261 §16.12): our Route removed, $du = next hop, strict routers repaired; 1 routed, -1 no Route set (or malformed, or the R-URI is ours with nothing after our Route), -3 only our Route in an initial request (removed). */
+    loose_route(): number;
+    /** loose_route; 1 when the Route set was pre-loaded and only our Route was in it (an initial request), else -1. */
+    loose_route_preloaded(): number;
+    /** loose_route; mode 1 skips the strict-router repair when the R-URI is ours. */
+    loose_route_mode(a1: number): number;
+    /** Positive when the parameters of our Route (";lr;ftag=…") match the regular expression (case-insensitive); -1 otherwise. */
+    check_route_param(a1: string): number;
+    /** 1 when an in-dialog request goes this way: "downstream" (caller to callee) or "upstream", by the ftag of our Route; -1 otherwise; -6 without append_fromtag or for another word. */
+    is_direction(a1: string): number;
+    /** 1 when loose_route took the next hop from a Route header, else -1. */
+    next_hop_route(): number;
+  };
+  registrar: {
+    /** Store the REGISTER's contacts in the table and reply (200 with every binding). Flags: 0x01 memory only, 0x02 no reply (reg_send_reply), 0x04 one contact per AoR, 0x08 no expires variation, 0x10 prepare the reply headers. 1 inserted, 2 updated, 3 deleted, 4 listed, -1 error, -2 too many contacts. */
+    save(a1: string, a2: number): number;
+    /** save() for the AoR of this URI instead of the To URI. */
+    save_uri(a1: string, a2: number, a3: string): number;
+    /** Best contact of the R-URI's AoR into the R-URI ($du: Path or received address, branch flags restored), the others into branches (append_branches). 1 found, -1 none, -2 method not allowed (method_filtering), -3 no AoR. */
+    lookup(a1: string): number;
+    /** lookup() for the AoR of this URI instead of the R-URI. */
+    lookup_uri(a1: string, a2: string): number;
+    /** Every contact of the AoR (of uri, or "" for the R-URI) into branches; the R-URI stays. Codes as lookup(). */
+    lookup_to_dset(a1: string, a2: string): number;
+    /** lookup() on the R-URI and on every branch that has only a URI. 1 when any was found, else the last code. */
+    lookup_branches(a1: string): number;
+    /** 1 when the R-URI's AoR (the To URI's for a reply) has a valid contact, else -1. */
+    registered(a1: string): number;
+    /** registered() for the AoR of this URI. */
+    registered_uri(a1: string, a2: string): number;
+    /** registered_uri(); the match flags need xavp_cfg, which kemihost has not, so they match any contact (as Kamailio without xavp_cfg). */
+    registered_flags(a1: string, a2: string, a3: number): number;
+    /** registered_uri(); match and action flags as for registered_flags. */
+    registered_action(a1: string, a2: string, a3: number, a4: number): number;
+    /** Remove every contact of the URI's AoR. 1 ok, -1 no table or no AoR. */
+    unregister(a1: string, a2: string): number;
+    /** Remove the AoR's contact with this ruid. 1 ok, -1 no table or AoR, -3 no such contact. */
+    unregister_ruid(a1: string, a2: string, a3: string): number;
+    /** Send the reply a save() with flag 0x02 prepared. 1 sent, -1 none prepared. */
+    reg_send_reply(): number;
+    /** Copy the AoR's contacts into the $ulc profile. 1 ok, -1 none. */
+    reg_fetch_contacts(a1: string, a2: string, a3: string): number;
+    /** Forget a $ulc profile. 1. */
+    reg_free_contacts(a1: string): number;
+    /** The q ("0.5") every contact of this message is saved with. 1 ok, -1 invalid. */
+    set_q_override(a1: string): number;
+    /** Add a header with this name naming the socket the request came in on (udp:192.0.2.1:5060). 1 ok, -1 no name. */
+    add_sock_hdr(a1: string): number;
   };
   async: {
     /** Suspend the request (creating its transaction if needed) and run the named function on it after this many seconds (≤ 100); returns the "return" parameter (0), -1 on failure. */
@@ -436,9 +660,689 @@ declare const KSR: {
   jsonrpc: {
     /** Send a notification (no id, no answer): 1 when written to a connected server, -1 when none is connected or the arguments are bad. params: JSON text of an object or array, or "". */
     notification(a1: string, a2: string): number;
-    /** Suspend the message (creating its transaction if needed) and send the request; returns 0 (then call KSR.x.exit()), -1 on bad arguments. The answer runs return_route with result_var (e.g. "$var(result)") set to the JSON text of result; a timeout, no server or an error object runs error_route with it set to "timeout", "failure" or the error's JSON text. */
+    /** Suspend the message (creating its transaction if needed) and send the request; returns 0 (then call KSR.x.exit()), -1 on bad arguments. The answer runs return_route with result_var (e.g. "$var(result)") set to the JSON text of result; a timeout, no server, an answer nested deeper than max_json_depth or an error object runs error_route with it set to "timeout", "failure", "too_deep" or the error's JSON text. */
     request(a1: string, a2: string, a3: string, a4: string, a5: string): number;
     /** Like request, waiting timeout_ms (1..600000) for this answer instead of the timeout parameter. */
     request_timeout(a1: string, a2: string, a3: string, a4: string, a5: string, a6: number): number;
+  };
+  jsonrpcs: {
+    /** Answer the current xhttp request with the JSON-RPC request in its body, run on the control RPC methods (rpc.listen's): 200 application/json with the response, 500 with the error's message as reason when the method failed, 204 for notifications; a reload is answered when done. 1 handled; -1 when not in an xhttp request or it was already answered. */
+    dispatch(): number;
+    /** Run a JSON-RPC request document; the answer goes to $jsonrpl(code|text|body) and KSR.jsonrpcs.response(). An asynchronous method (a reload) is started and gives code 202, no body. 1 run; -1 when the command is empty or not JSON. */
+    exec(a1: string): number;
+    /** As exec (Kamailio exports both names for the same function). */
+    execx(a1: string): number;
+    /** The response document of the last exec; "" when there is none (Kamailio's empty-string null). */
+    response(): string | number | null;
+  };
+  permissions: {
+    /** The source IP and port of the message are in the group (an exact address, a subnet; port 0 = any): 1, else -1. The matching row's tag goes to peer_tag_avp. */
+    allow_source_address(a1: number): number;
+    /** The group of the first row the source IP and port match (exact addresses first, then subnets by group), else -1. */
+    allow_source_address_group(): number;
+    /** The address (an IP, or a DNS name matched as written) and port are in the group: 1, else -1. */
+    allow_address(a1: number, a2: string, a3: number): number;
+    /** The group of the first row the address and port match, else -1. */
+    allow_address_group(a1: string, a2: number): number;
+  };
+  pike: {
+    /** Count this request against its source IP: 1 when not blocked, -2 when the address is detected as a flood source now (the first time), -1 while it stays blocked. */
+    pike_check_req(): number;
+    /** The same for an IPv4 address given as text (Kamailio reads it with its IPv4 parser: an IPv6 address or an empty string gives -1). */
+    pike_check_ip(a1: string): number;
+  };
+  rtpengine: {
+    /** Offer, answer or delete as the message calls for: INVITE/UPDATE with SDP offer (INVITE in a failure route: delete), ACK/PRACK with SDP answer, BYE/CANCEL and replies >= 300 delete, 1xx/2xx with SDP answer (offer when the INVITE had none). 1 or -1. */
+    rtpengine_manage(a1: string): number;
+    /** rtpengine_manage without flags. */
+    rtpengine_manage0(): number;
+    /** Send the message's SDP as an offer; rtpengine's SDP becomes the body relayed (or write_sdp_pv). 1 or -1. */
+    rtpengine_offer(a1: string): number;
+    /** rtpengine_offer without flags. */
+    rtpengine_offer0(): number;
+    /** Send the message's SDP as the answer (a reply, an ACK or a PRACK; other requests: -1); rtpengine's SDP becomes the body relayed. */
+    rtpengine_answer(a1: string): number;
+    /** rtpengine_answer without flags. */
+    rtpengine_answer0(): number;
+    /** Send "delete" for this call with these flags: 1 when rtpengine answered "ok", else -1. */
+    rtpengine_delete(a1: string): number;
+    /** rtpengine_delete without flags. */
+    rtpengine_delete0(): number;
+    /** Send "query" for this call with these flags: 1 when rtpengine answered "ok", else -1. */
+    rtpengine_query(a1: string): number;
+    /** rtpengine_query without flags. */
+    rtpengine_query0(): number;
+    /** Query the call and set the variable dst (e.g. "$var(q)") to the answer as JSON: fmt "j" compact, "jp" pretty. */
+    rtpengine_query_v(a1: string, a2: string): number;
+    /** Ask rtpengine to record the call. */
+    start_recording(): number;
+    /** Ask rtpengine to stop recording the call. */
+    stop_recording(): number;
+    /** Send "block dtmf" for this call with these flags: 1 when rtpengine answered "ok", else -1. */
+    block_dtmf(a1: string): number;
+    /** block_dtmf without flags. */
+    block_dtmf0(): number;
+    /** Send "unblock dtmf" for this call with these flags: 1 when rtpengine answered "ok", else -1. */
+    unblock_dtmf(a1: string): number;
+    /** unblock_dtmf without flags. */
+    unblock_dtmf0(): number;
+    /** Send "block media" for this call with these flags: 1 when rtpengine answered "ok", else -1. */
+    block_media(a1: string): number;
+    /** block_media without flags. */
+    block_media0(): number;
+    /** Send "unblock media" for this call with these flags: 1 when rtpengine answered "ok", else -1. */
+    unblock_media(a1: string): number;
+    /** unblock_media without flags. */
+    unblock_media0(): number;
+    /** Send "silence media" for this call with these flags: 1 when rtpengine answered "ok", else -1. */
+    silence_media(a1: string): number;
+    /** silence_media without flags. */
+    silence_media0(): number;
+    /** Send "unsilence media" for this call with these flags: 1 when rtpengine answered "ok", else -1. */
+    unsilence_media(a1: string): number;
+    /** unsilence_media without flags. */
+    unsilence_media0(): number;
+    /** Send "play media" for this call with these flags: 1 when rtpengine answered "ok", else -1. */
+    play_media(a1: string): number;
+    /** Send "stop media" for this call with these flags: 1 when rtpengine answered "ok", else -1. */
+    stop_media(a1: string): number;
+    /** stop_media without flags. */
+    stop_media0(): number;
+    /** Use this set for the next commands on this message: 1, -1 when not configured, -2 when none of its instances is usable. */
+    set_rtpengine_set(a1: number): number;
+    /** Chain two sets: offer and answer go through both, the first set's SDP going to the second (the answer in the other order). */
+    set_rtpengine_set2(a1: number, a2: number): number;
+  };
+  rtpproxy: {
+    /** Offer, answer or destroy as the message calls for (INVITE/UPDATE/PRACK with SDP offer, ACK and 1xx/2xx with SDP answer — offer when the INVITE had none —, BYE/CANCEL, replies >= 300 and an INVITE in a failure route destroy). 1, -1, -2 (already proxied), -3 (no relay). */
+    rtpproxy_manage(a1: string): number;
+    /** rtpproxy_manage without flags. */
+    rtpproxy_manage0(): number;
+    /** rtpproxy_manage writing this address into the SDP instead of the relay's. */
+    rtpproxy_manage_ip(a1: string, a2: string): number;
+    /** Send U for each media stream and rewrite the SDP (ports, c=, o=, a=rtcp) with the relay's answers; the body relayed. 1, -1, -2 (already proxied: nortpproxy_str found, flag f ignores it), -3 (no relay). */
+    rtpproxy_offer(a1: string): number;
+    /** rtpproxy_offer without flags. */
+    rtpproxy_offer0(): number;
+    /** rtpproxy_offer writing this address into the SDP instead of the relay's. */
+    rtpproxy_offer_ip(a1: string, a2: string): number;
+    /** Send L for each media stream (a reply, or an ACK: other requests -1) and rewrite the SDP with the relay's answers. */
+    rtpproxy_answer(a1: string): number;
+    /** rtpproxy_answer without flags. */
+    rtpproxy_answer0(): number;
+    /** rtpproxy_answer writing this address into the SDP instead of the relay's. */
+    rtpproxy_answer_ip(a1: string, a2: string): number;
+    /** Send D for the call (flags 1/2/3 via-branch, b extra id, t without the To tag): 1 once sent, -1 when no relay is usable. */
+    rtpproxy_destroy(a1: string): number;
+    /** rtpproxy_destroy without flags. */
+    rtpproxy_destroy0(): number;
+    /** Use this set for the next commands on this message: 1, or -1 when it is not configured. */
+    set_rtpproxy_set(a1: number): number;
+    /** Send R (record) for the call: 1 once sent (the answer is not checked), -1 when no relay is usable. */
+    start_recording(): number;
+  };
+  auth: {
+    /** Challenge the request: 401 with WWW-Authenticate for a REGISTER, 407 with Proxy-Authenticate otherwise. Flags: 1 qop=auth, 2 qop=auth-int, 4 no 500 when the challenge cannot be built, 16 stale=true. 1 sent; -2 not built; -3 not sent; -4 the 500 not sent either. */
+    auth_challenge(a1: string, a2: number): number;
+    /** Challenge with 401 and WWW-Authenticate (flags and results as auth_challenge). Not a KEMI export in Kamailio 5.6 (it is in later versions). */
+    www_challenge(a1: string, a2: number): number;
+    /** Challenge with 407 and Proxy-Authenticate (flags and results as auth_challenge). Not a KEMI export in Kamailio 5.6 (it is in later versions). */
+    proxy_challenge(a1: string, a2: number): number;
+    /** Check the request's credentials for the realm (Authorization for REGISTER, Proxy-Authorization otherwise) against passwd (flags&1: passwd is the HA1; 2/4/8: on failure a challenge without qop/with auth/with auth-int goes to $avp(digest_challenge)). checks&1: the auth user must be the From user (REGISTER: the To user, From = To). 1 ok; -1 error (malformed, forged nonce); -2 wrong password; -4 stale nonce; -5 no credentials; -6 nonce reused; -8 user mismatch. */
+    pv_auth_check(a1: string, a2: string, a3: number, a4: number): number;
+    /** Check Authorization credentials against passwd (flags and results as pv_auth_check, without -8). Not a KEMI export in Kamailio 5.6 (it is in later versions). */
+    pv_www_authenticate(a1: string, a2: string, a3: number): number;
+    /** pv_www_authenticate with the method for the digest given (not the request's). Not a KEMI export in Kamailio 5.6. */
+    pv_www_authenticate_method(a1: string, a2: string, a3: number, a4: string): number;
+    /** Check Proxy-Authorization credentials against passwd (flags and results as pv_auth_check, without -8). Not a KEMI export in Kamailio 5.6 (it is in later versions). */
+    pv_proxy_authenticate(a1: string, a2: string, a3: number): number;
+    /** 1 when the request has Proxy-Authorization or Authorization Digest credentials with this realm, else -1. */
+    has_credentials(a1: string): number;
+    /** Leave the credentials header the last check used out of the request sent on. 1 done; -1 for ACK, CANCEL, PRACK or when no check found credentials. */
+    consume_credentials(): number;
+    /** Put a whole WWW-Authenticate header line (flags as www_challenge) into the named pseudo-variable, without sending anything. 1 done, -1 not a writable PV. Not a KEMI export in Kamailio 5.6. */
+    auth_get_www_authenticate(a1: string, a2: number, a3: string): number;
+    /** Use this digest algorithm from now on, for every message: MD5 or SHA-256 (then named in challenges). 1 done, -1 unknown. Not a KEMI export in Kamailio 5.6. */
+    auth_algorithm(a1: string): number;
+  };
+  auth_db: {
+    /** Check the request's credentials for the realm against the table (Authorization for REGISTER, Proxy-Authorization otherwise). Flags: 1 the auth user must be the From user (REGISTER: To, and From = To; PUBLISH: also the R-URI user); 2 with 1: not for INVITE, BYE, PRACK, UPDATE, MESSAGE. 1 ok (also ACK, CANCEL); -1 error; -2 wrong password; -3 unknown user; -4 stale nonce; -5 no credentials; -6 nonce reused; -8 user mismatch. */
+    auth_check(a1: string, a2: string, a3: number): number;
+    /** Whether the URI's user (flags&1: user and host) is in the table; sets the load_credentials values unless flags&2. 1 yes, -2 no, -1 bad URI or database error. */
+    is_subscriber(a1: string, a2: string, a3: number): number;
+    /** Check Authorization credentials against the table (results as auth_check, without -8). Not a KEMI export in Kamailio 5.6 (it is in later versions). */
+    www_authenticate(a1: string, a2: string): number;
+    /** www_authenticate with the method for the digest given. Not a KEMI export in Kamailio 5.6. */
+    www_authenticate_method(a1: string, a2: string, a3: string): number;
+    /** Check Proxy-Authorization credentials against the table (results as auth_check, without -8). Kamailio 5.6 has it in its native config only. */
+    proxy_authenticate(a1: string, a2: string): number;
+  };
+  xlog: {
+    /** Log the text with its pseudo-variables printed (a PV without a value prints <null>) at debug (Kamailio's L_DBG); 1 logged, -1 when the text names an unknown pseudo-variable. */
+    xdbg(a1: string): number;
+    /** Log the text with its pseudo-variables printed (a PV without a value prints <null>) at info (Kamailio's L_INFO); 1 logged, -1 when the text names an unknown pseudo-variable. */
+    xinfo(a1: string): number;
+    /** Log the text with its pseudo-variables printed (a PV without a value prints <null>) at info (notice) (Kamailio's L_NOTICE); 1 logged, -1 when the text names an unknown pseudo-variable. */
+    xnotice(a1: string): number;
+    /** Log the text with its pseudo-variables printed (a PV without a value prints <null>) at warn (Kamailio's L_WARN); 1 logged, -1 when the text names an unknown pseudo-variable. */
+    xwarn(a1: string): number;
+    /** Log the text with its pseudo-variables printed (a PV without a value prints <null>) at error (Kamailio's L_ERR); 1 logged, -1 when the text names an unknown pseudo-variable. */
+    xerr(a1: string): number;
+    /** Log the text with its pseudo-variables printed (a PV without a value prints <null>) at fatal (crit) (Kamailio's L_CRIT); 1 logged, -1 when the text names an unknown pseudo-variable. */
+    xcrit(a1: string): number;
+    /** Log the text with its pseudo-variables printed (a PV without a value prints <null>) at fatal (alert) (Kamailio's L_ALERT); 1 logged, -1 when the text names an unknown pseudo-variable. */
+    xalert(a1: string): number;
+    /** Log at the named level: "L_DBG", "L_INFO", "L_NOTICE", "L_WARN", "L_ERR", "L_CRIT", "L_ALERT", "L_BUG" (any case; anything else: L_ERR), the text's pseudo-variables printed; 1 logged, -1 when the text names an unknown pseudo-variable. */
+    xlog(a1: string, a2: string): number;
+  };
+  uac: {
+    /** Replace the From display name ("" removes it; quotes are not added) and URI ("" keeps it) in the request sent on; with restore_mode manual/auto and a new URI, the replies relayed back get the From as received. 1 ok, -1 failed (a bad URI; in auto mode, a request within a dialog). */
+    uac_replace_from(a1: string, a2: string): number;
+    /** Replace the From URI only, keeping the display name; otherwise as uac_replace_from. */
+    uac_replace_from_uri(a1: string): number;
+    /** Replace the To display name and URI; as uac_replace_from (the replies keep the callee's To-tag). */
+    uac_replace_to(a1: string, a2: string): number;
+    /** Replace the To URI only, keeping the display name. */
+    uac_replace_to_uri(a1: string): number;
+    /** In a request within the dialog (after loose_route): rewrite the From (the caller's requests: to the replaced URI) or the To (the callee's: to the original URI) from our Route's vsf parameter, for restore_mode manual (auto does it in loose_route). 1 restored, -1 no such parameter or it does not fit the header. */
+    uac_restore_from(): number;
+    /** As uac_restore_from, for the To replaced in the initial request (the vst parameter). */
+    uac_restore_to(): number;
+    /** Send the request $uac_req(...) describes (method and ruri needed; furi / turi default to ruri; ouri: where it goes; hdrs, body, callid, sock) from the server in a transaction of its own. 1 sent, -1 not (logged: a missing or bad field, a host name instead of an IP address, no socket). With $uac_req(evroute) the event_callback runs with "uac:reply" for the final reply; with auser / apasswd a 401 / 407 is answered once. */
+    uac_req_send(): number;
+    /** In a failure route whose winning reply is 401/407: add the Authorization / Proxy-Authorization answering its Digest challenge (credentials by realm from the credential list or the auth_*_avp PVs) and set the R-URI to the failed branch's; then t_relay() sends it again. 1 ok; -1 elsewhere, for another reply, no credential for the realm, or an unsupported challenge. */
+    uac_auth(): number;
+    /** As uac_auth; mode 1: the password is the HA1 (MD5 of username:realm:password). */
+    uac_auth_mode(a1: number): number;
+  };
+  nathelper: {
+    /** Guess whether the UA is behind a NAT; flags (OR them): 1 private Contact, 2 source ≠ Via host, 4 private Via, 8 private SDP address, 16 source port ≠ Via port, 32 private source, 64 WebSocket, 128 source port ≠ Contact port, 256 SDP c= ≠ source, 512 destination ≠ R-URI (request) / 2nd Via (reply). 1 some test says NAT, -1 none. */
+    nat_uac_test(a1: number): number;
+    /** Rewrite the first Contact URI's host:port to the source address:port (maddr dropped). 1 done, -1 no Contact, unreadable, or the Contact was rewritten already. */
+    fix_nated_contact(): number;
+    /** Store the source as "sip:ip:port[;transport=…]" in received_avp for registrar save(). 1 (also when received_avp is not set), -1 error. */
+    fix_nated_register(): number;
+    /** Add ";alias=ip~port~proto" (the source) to the first Contact URI. 1 done, -1 no Contact or already rewritten. */
+    set_contact_alias(): number;
+    /** set_contact_alias, first removing an alias parameter the URI already has. */
+    set_contact_alias_trim(): number;
+    /** Add ";alias=ip~port~proto" (the source) after the Contact URI's host:port unless the Contact already names the source (address, port and transport parameter). 1 added, 2 not needed or no Contact, -1 error. */
+    add_contact_alias(): number;
+    /** add_contact_alias with this ip, port and protocol (udp, tcp, tls, sctp, ws, wss). 1 added, 2 no Contact, -1 bad argument or error. */
+    add_contact_alias_addr(a1: string, a2: string, a3: string): number;
+    /** Set $du from the R-URI's first alias parameter and remove it from the R-URI. 1 done, 2 no alias parameter, -1 malformed. */
+    handle_ruri_alias(): number;
+    /** handle_ruri_alias; mode 0 takes the first alias parameter, any other the last. */
+    handle_ruri_alias_mode(a1: number): number;
+    /** 1 when the IPv4 address is private (RFC 1918, RFC 6598, RFC 7335 ranges; nat_addr_mode), else -1. */
+    is_rfc1918(a1: string): number;
+    /** Add received="<source URI>" to every Contact (flag 0), or ;received=<source URI> inside every Contact URI (flag ≠ 0, UDP only). 1 (also without a Contact), -1 not UDP for flag ≠ 0. */
+    add_rcv_param(a1: number): number;
+    /** Fix the SDP; flags: 1 add a=direction:active, 2 media address (c=, a=rtcp) := source address, 4 add nortpproxy_str, 8 origin address (o=) := source address. 1 addresses replaced, 2 none, -1 no SDP or error. */
+    fix_nated_sdp(a1: number): number;
+    /** fix_nated_sdp writing this address instead of the source address. */
+    fix_nated_sdp_ip(a1: number, a2: string): number;
+    /** Write the first Contact's alias as "sip:ip:port;transport=proto" into the pseudo-variable. 1 done, -1 no single Contact or no alias. */
+    set_alias_to_pv(a1: string): number;
+  };
+  textops: {
+    /** 1 when the pattern matches the message as received (start line, headers, body), -1 otherwise. */
+    search(a1: string): number;
+    /** 1 when the pattern matches the body, -1 otherwise (or no body). */
+    search_body(a1: string): number;
+    /** 1 when the pattern matches the value of a header of that name (flags "f": the first only, "l": the last only), -1 otherwise. */
+    search_hf(a1: string, a2: string, a3: string): number;
+    /** 1 when the pattern matches the text, -1 when not, -2 empty text or bad pattern. */
+    search_str(a1: string, a2: string): number;
+    /** Insert txt after the first match (after the start line); 1 done, -1 no match. */
+    search_append(a1: string, a2: string): number;
+    /** Insert txt after the first match in the body; 1 done, -1 no match. */
+    search_append_body(a1: string, a2: string): number;
+    /** Replace the first match (headers and body) with txt; 1 done, -1 no match. */
+    replace(a1: string, a2: string): number;
+    /** Replace every match (headers and body) with txt; 1 done, -1 no match. */
+    replace_all(a1: string, a2: string): number;
+    /** Replace the first match in the headers with txt; 1 done, -1 no match. */
+    replace_hdrs(a1: string, a2: string): number;
+    /** Replace the first match in the body with txt; 1 done, -1 no match. */
+    replace_body(a1: string, a2: string): number;
+    /** Replace every match in the body with txt, line by line; 1 done, -1 no match. */
+    replace_body_all(a1: string, a2: string): number;
+    /** Replace every match in the body with txt; 1 done, -1 no match. */
+    replace_body_atonce(a1: string, a2: string): number;
+    /** Replace plain text in headers and body; mode "f" first, "a" all; 1 done, -1 not found. */
+    replace_str(a1: string, a2: string, a3: string): number;
+    /** Replace plain text in the headers; mode "f" or "a". */
+    replace_hdrs_str(a1: string, a2: string, a3: string): number;
+    /** Replace plain text in the body; mode "f" or "a". */
+    replace_body_str(a1: string, a2: string, a3: string): number;
+    /** sed-like /re/repl/flags over headers and body (flags i, g, s); 1 done, -1 no match or bad expression. */
+    subst(a1: string): number;
+    /** sed-like /re/repl/flags on the R-URI, which is rewritten; 1 done, -1 no match. */
+    subst_uri(a1: string): number;
+    /** sed-like /re/repl/flags on the R-URI user part; 1 done, -1 no match. */
+    subst_user(a1: string): number;
+    /** sed-like /re/repl/flags over the body; 1 done, -1 no match. */
+    subst_body(a1: string): number;
+    /** sed-like /re/repl/flags over the values of headers of that name (flags "f": the first, "l": the last); 1 done, -1 no match. */
+    subst_hf(a1: string, a2: string, a3: string): number;
+    /** 1 when the message has a body (Content-Length above 0), -1 otherwise. */
+    has_body(): number;
+    /** 1 when the message has a body of this Content-Type (none means application/sdp), -1 otherwise. */
+    has_body_type(a1: string): number;
+    /** 1 when the message has a header of that name, -1 otherwise. */
+    is_present_hf(a1: string): number;
+    /** 1 when a header name matches the pattern, -1 otherwise. */
+    is_present_hf_re(a1: string): number;
+    /** Remove every header of that name from what is sent; 1 when one was there, -1 otherwise. */
+    remove_hf(a1: string): number;
+    /** Remove the headers whose name matches the pattern; 1 when one did, -1 otherwise. */
+    remove_hf_re(a1: string): number;
+    /** Remove the headers whose name matches the first pattern and not the second; 1 / -1. */
+    remove_hf_exp(a1: string, a2: string): number;
+    /** Remove the idx-th header of that name (0 first, -1 last); 1 / -1. */
+    remove_hf_idx(a1: string, a2: number): number;
+    /** Remove the headers of that name whose value compares with the expression by op ("eq", "ne", "re"); 1 / -1. */
+    remove_hf_match(a1: string, a2: string, a3: string): number;
+    /** Replace the body sent on and its Content-Type; 1 done, -1 bad input. */
+    set_body(a1: string, a2: string): number;
+    /** The body and Content-Type of the reply this server generates (sl/tm); 1 done, -1 bad input. */
+    set_reply_body(a1: string, a2: string): number;
+    /** Reduce a multipart body to its first part of that type; 1 done, -1 not multipart or no such part. */
+    filter_body(a1: string): number;
+    /** 1 when the Privacy header names that value (id, header, session, user, none, critical, history), -1 otherwise. */
+    is_privacy(a1: string): number;
+    /** 1 when an audio stream is on hold the RFC 2543 way (c= 0.0.0.0), 2 the RFC 3264 way (sendonly/inactive), -1 otherwise. */
+    is_audio_on_hold(): number;
+    /** 1 when subject is an item of the list (one-character separator), -1 otherwise. */
+    in_list(a1: string, a2: string, a3: string): number;
+    /** 1 when an item of the list is a prefix of subject, -1 otherwise. */
+    in_list_prefix(a1: string, a2: string, a3: string): number;
+    /** 1 equal, -1 first greater, -2 first smaller (case-sensitive). */
+    cmp_str(a1: string, a2: string): number;
+    /** cmp_str ignoring case. */
+    cmp_istr(a1: string, a2: string): number;
+    /** 1 when the text starts with the prefix, negative otherwise. */
+    starts_with(a1: string, a2: string): number;
+    /** 1 when the text ends with the suffix, negative otherwise. */
+    ends_with(a1: string, a2: string): number;
+    /** 1 + the position of needle in the text, -1 when absent. */
+    str_find(a1: string, a2: string): number;
+    /** str_find ignoring case. */
+    str_ifind(a1: string, a2: string): number;
+    /** Store group `mindex` of the first match of the pattern (case-sensitive) in the pseudo-variable named; 1 done, -1 no match. */
+    regex_substring(a1: string, a2: string, a3: number, a4: number, a5: string): number;
+  };
+  textopsx: {
+    /** Start (or restart) the header iterator with this name, before the first header; -1 when there are no headers or no iterator is free (4 names). */
+    hf_iterator_start(a1: string): number;
+    /** Move to the next header; -1 past the last (then -1 until started again). */
+    hf_iterator_next(a1: string): number;
+    /** Move to the previous header (from the first: back to the start). */
+    hf_iterator_prev(a1: string): number;
+    /** Close the iterator. */
+    hf_iterator_end(a1: string): number;
+    /** Remove the current header from what is sent. */
+    hf_iterator_rm(a1: string): number;
+    /** Add text (headers, "Name: value\r\n") after the current header. */
+    hf_iterator_append(a1: string, a2: string): number;
+    /** Add text before the current header. */
+    hf_iterator_insert(a1: string, a2: string): number;
+    /** The current header's name as written, or null. */
+    hf_iterator_hname(a1: string): string | number | null;
+    /** The current header's value, or null. */
+    hf_iterator_hbody(a1: string): string | number | null;
+    /** Start (or restart) the body-line iterator with this name; -1 when there is no body or no iterator is free. */
+    bl_iterator_start(a1: string): number;
+    /** Move to the next body line; -1 past the last. */
+    bl_iterator_next(a1: string): number;
+    /** Close the iterator. */
+    bl_iterator_end(a1: string): number;
+    /** Remove the current body line from what is sent. */
+    bl_iterator_rm(a1: string): number;
+    /** Add text after the current body line. */
+    bl_iterator_append(a1: string, a2: string): number;
+    /** Add text before the current body line. */
+    bl_iterator_insert(a1: string, a2: string): number;
+    /** The current body line, its line end included, or null. */
+    bl_iterator_value(a1: string): string | number | null;
+    /** Make the edits so far part of the message the script reads (requests); 1 done, -1 failed. */
+    msg_apply_changes(): number;
+    /** Replace the whole message with this text (a request for a request, a reply for a reply); 1 done, -1 not valid. */
+    msg_set_buffer(a1: string): number;
+    /** In a reply route: relay the reply with this status and reason (a 1xx/2xx keeps its class); 1 done, -1 not allowed. */
+    change_reply_status(a1: number, a2: string): number;
+    /** change_reply_status keeping the reason phrase. */
+    change_reply_status_code(a1: number): number;
+    /** Send the message without its body (Content-Length 0); 1 done, -1 no body. */
+    remove_body(): number;
+    /** Remove every header but Via, From, To, Call-ID, CSeq, Contact, Route, Record-Route, Max-Forwards, Content-Type/-Length; answers -1, as Kamailio 5.6. */
+    keep_hf(): number;
+    /** keep_hf, also keeping the headers whose name matches the pattern. */
+    keep_hf_re(a1: string): number;
+    /** 1 when the value matches the shell wildcard pattern, -1 otherwise. */
+    fnmatch(a1: string, a2: string): number;
+    /** fnmatch with flags ("i": ignore case). */
+    fnmatch_ex(a1: string, a2: string, a3: string): number;
+    /** 1 when a header of that name lists the value (comma-separated, case-insensitive), -1 otherwise. */
+    hf_value_exists(a1: string, a2: string): number;
+    /** Add the value to the header's list unless it is there (a new header when there is none); 1 / -1. */
+    include_hf_value(a1: string, a2: string): number;
+    /** Take the value out of the header's lists; a header left empty is removed; 1 / -1. */
+    exclude_hf_value(a1: string, a2: string): number;
+  };
+  sdpops: {
+    /** Remove the codecs named in the comma-separated list (from the streams of media type `media`, "" for all) with their rtpmap/fmtp/rtcp-fb lines; 0 done, -1 no SDP. */
+    remove_codecs_by_name(a1: string, a2: string): number;
+    /** Remove the payload types in the comma-separated list; 0 done, -1 no SDP. */
+    remove_codecs_by_id(a1: string, a2: string): number;
+    /** Keep only the codecs named in the list (telephone-event too only when listed); 0 done, -1 no SDP. */
+    keep_codecs_by_name(a1: string, a2: string): number;
+    /** Keep only the payload types in the list; 0 done, -1 no SDP. */
+    keep_codecs_by_id(a1: string, a2: string): number;
+    /** Remove the SDP lines that start with the prefix (in the streams of media type `media`, "" for the whole SDP); the number removed, -1 no SDP. */
+    remove_line_by_prefix(a1: string, a2: string): number;
+    /** Remove the streams of that media type (m=type); the number removed, -1 no SDP. */
+    remove_media(a1: string): number;
+    /** 1 when the message has an SDP body or SDP part, -1 otherwise. */
+    sdp_content(): number;
+    /** sdp_content; flag 1: decide on Content-Type (or a multipart part's) without parsing the SDP. */
+    sdp_content_flags(a1: number): number;
+    /** 1 when the SDP has ICE candidate attributes, -1 otherwise. */
+    sdp_with_ice(): number;
+    /** 1 when the SDP has a stream of that media type, 0 when not, -1 no SDP. */
+    sdp_with_media(a1: string): number;
+    /** 1 when the SDP has a stream of that type with a non-zero port that is not inactive, 0 when not, -1 no SDP. */
+    sdp_with_active_media(a1: string): number;
+    /** 1 when a stream uses exactly this transport (RTP/AVP, UDP/TLS/RTP/SAVPF…), 0 when not, -1 no SDP. */
+    sdp_with_transport(a1: string): number;
+    /** 1 when a stream's transport contains this text, 0 when not, -1 no SDP. */
+    sdp_with_transport_like(a1: string): number;
+    /** 1 when every payload type listed is in the SDP, 2 when some are, 0 when none, -1 no SDP. */
+    sdp_with_codecs_by_id(a1: string): number;
+    /** 1 when every codec listed is in the SDP, 2 when some are, 0 when none, -1 no SDP. */
+    sdp_with_codecs_by_name(a1: string): number;
+    /** Store the SDP in the pseudo-variable named ("$avp(sdp)"); 1 done, -2 no SDP, -1 error. */
+    sdp_get(a1: string): number;
+    /** Store the first SDP line starting with the prefix in the pseudo-variable named; 1 found, -1 not found or error, -2 no SDP. */
+    sdp_get_line_startswith(a1: string, a2: string): number;
+    /** Store the transport every stream shares in the pseudo-variable named; 1 done, -2 none in common, -1 error. */
+    sdp_transport(a1: string): number;
+    /** Log the SDP's streams at a Kamailio log level (L_ERR -1/0, L_WARN 1, L_NOTICE/L_INFO 2-3, else debug); 1 done, -1 no SDP. */
+    sdp_print(a1: number): number;
+  };
+  dispatcher: {
+    /** Select a destination of the set with the algorithm and set it as $du; with flags bit 2 the others go to the xavp_dst XAVP for ds_next_dst. 1, or -1 when none is usable. */
+    ds_select_dst(a1: number, a2: number): number;
+    /** ds_select_dst keeping at most `limit` destinations (the selected one included) in the XAVP; 0 = no limit. */
+    ds_select_dst_limit(a1: number, a2: number, a3: number): number;
+    /** Select as ds_select_dst, but rewrite the host part (host, port, parameters) of the R-URI. */
+    ds_select_domain(a1: number, a2: number): number;
+    /** ds_select_domain with a limit on the XAVP list. */
+    ds_select_domain_limit(a1: number, a2: number, a3: number): number;
+    /** Select into the XAVP only; neither $du nor the R-URI changes (then ds_set_dst, ds_next_dst…). */
+    ds_select(a1: number, a2: number): number;
+    /** ds_select with a limit on the XAVP list. */
+    ds_select_limit(a1: number, a2: number, a3: number): number;
+    /** Select from several groups, "1=4;2=8" (group=algorithm;…): the first destination goes where mode says (d: $du, r: R-URI host part, x: the XAVP only), all of them to the XAVP in order. 1 when a group gave one. */
+    ds_select_routes(a1: string, a2: string): number;
+    /** ds_select_routes keeping at most `limit` destinations in the XAVP over all groups; 0 = no limit. */
+    ds_select_routes_limit(a1: string, a2: string, a3: number): number;
+    /** Drop the current destination from the XAVP and set the next one as $du: 1, or -1 when none is left. */
+    ds_next_dst(): number;
+    /** Drop the current destination from the XAVP and put the next one in the R-URI's host part. */
+    ds_next_domain(): number;
+    /** Set the current destination of the XAVP as $du. */
+    ds_set_dst(): number;
+    /** Put the current destination of the XAVP in the R-URI's host part. */
+    ds_set_domain(): number;
+    /** Mark the destination last used inactive (and probing with ds_probing_mode 1). */
+    ds_mark_dst(): number;
+    /** Mark the destination last used: "a" active, "i" inactive, "t" trying (counts toward ds_probing_threshold), "d" disabled, with "p" for probing. */
+    ds_mark_dst_state(a1: string): number;
+    /** The source IP and port are a destination of the group (-1: any group, setting setid_pvname): 1, else -1. */
+    ds_is_from_list(a1: number): number;
+    /** The source IP and port are a destination of any group: 1, else -1. */
+    ds_is_from_lists(): number;
+    /** ds_is_from_list with a mode: bit 1 ignore the port, bit 2 ignore the transport, bit 4 only active destinations. */
+    ds_is_from_list_mode(a1: number, a2: number): number;
+    /** The URI's address, port and transport (instead of the source) match a destination of the group. */
+    ds_is_from_list_uri(a1: number, a2: number, a3: string): number;
+    /** The group has an active destination: 1, else -1. */
+    ds_is_active(a1: number): number;
+    /** The destination with this URI in the group is active: 1, else -1. */
+    ds_is_active_uri(a1: number, a2: string): number;
+    /** The group exists: 1, else -1. */
+    ds_list_exists(a1: number): number;
+    /** Algorithm 10: a BYE or CANCEL ends the call's load on its destination; a 2xx reply to the INVITE (in a reply route) confirms it (it then counts for ds_hash_expire s). */
+    ds_load_update(): number;
+    /** Algorithm 10: the call no longer counts on its destination (a failed INVITE, say): 1, or -1 when it was not counted. */
+    ds_load_unset(): number;
+    /** Re-read the list file or table: 1 when the reload started (the new sets serve once read), -1 within reload_delta of the previous one. */
+    ds_reload(): number;
+  };
+  dialog: {
+    /** Track the dialog of an initial INVITE (adds the rr cookie), or match an in-dialog request to its dialog; 1 ok, -1 no dialog / refused (max_dialogs). */
+    dlg_manage(): number;
+    /** 1 when the message belongs to a tracked dialog (by Call-ID and tags), else -1. */
+    is_known_dlg(): number;
+    /** Make the dialog with this Call-ID, From-tag and To-tag the current one for $dlg and the dialog functions; 1 found, -1 not. */
+    dlg_get(a1: string, a2: string, a3: string): number;
+    /** Send a BYE to "caller", "callee" or "all" (all also ends the dialog); needs a confirmed dialog; 1 sent, -1 not. */
+    dlg_bye(a1: string): number;
+    /** Set the dialog's lifetime in seconds (counted again from now when confirmed); 1 ok, -1 not. */
+    dlg_set_timeout(a1: number): number;
+    /** dlg_set_timeout for the dialog h_entry, h_id. */
+    dlg_set_timeout_id(a1: number, a2: number, a3: number): number;
+    /** Put the dialog in a profile (with a value for profiles_with_value); 1 ok, -1 no dialog / unknown profile. */
+    set_dlg_profile(a1: string, a2: string): number;
+    /** set_dlg_profile without a value. */
+    set_dlg_profile_static(a1: string): number;
+    /** Take the dialog out of a profile (that value only, when given); 1 ok, -1 it was not in it. */
+    unset_dlg_profile(a1: string, a2: string): number;
+    /** unset_dlg_profile without a value. */
+    unset_dlg_profile_static(a1: string): number;
+    /** 1 when the dialog is in the profile (with that value, when not empty), else -1. */
+    is_in_profile(a1: string, a2: string): number;
+    /** is_in_profile without a value. */
+    is_in_profile_static(a1: string): number;
+    /** Write the number of dialogs in the profile (with that value, when not empty) into the pseudo-variable; 1 ok, -1 unknown profile / not writable. */
+    get_profile_size(a1: string, a2: string, a3: string): number;
+    /** get_profile_size without a value. */
+    get_profile_size_static(a1: string, a2: string): number;
+    /** 1 when the dialog flag (0..31) is set, else -1. */
+    dlg_isflagset(a1: number): number;
+    /** Set a dialog flag (0..31; before dlg_manage it is kept for the dialog made); 1 ok, -1 bad flag. */
+    dlg_setflag(a1: number): number;
+    /** Clear a dialog flag; 1 ok, -1 bad flag. */
+    dlg_resetflag(a1: number): number;
+    /** Set timeout-bye (BYEs on timeout), timeout-noreset, ka-src or ka-dst (keep-alives are not sent here); 1 ok, -1 unknown / no dialog. */
+    dlg_set_property(a1: string): number;
+    /** Clear a dlg_set_property word. */
+    dlg_reset_property(a1: string): number;
+    /** Set $dlg_var(name); 1. */
+    var_sets(a1: string, a2: string): number;
+    /** $dlg_var(name), nil/null when unset. */
+    var_get(a1: string): string | number | null;
+    /** $dlg_var(name), "" when unset. */
+    var_gete(a1: string): string | number | null;
+    /** $dlg_var(name), "<null>" when unset. */
+    var_getw(a1: string): string | number | null;
+    /** 1 when $dlg_var(name) is unset, else -1. */
+    var_is_null(a1: string): number;
+    /** Remove $dlg_var(name); 1. */
+    var_rm(a1: string): number;
+  };
+  pvx: {
+    /** The value of the first xavp of the name (a record reads as "<<xavp:record>>"), or $null. */
+    xavp_get(a1: string): string | number | null;
+    /** The value of a field of the first xavp record of the name, or $null. */
+    xavp_child_get(a1: string, a2: string): string | number | null;
+    /** The value of the first xavp of the name (a record reads as "<<xavp:record>>"), or "" when $null. */
+    xavp_gete(a1: string): string | number | null;
+    /** The value of a field of the first xavp record of the name, or "" when $null. */
+    xavp_child_gete(a1: string, a2: string): string | number | null;
+    /** The value of the first xavp of the name (a record reads as "<<xavp:record>>"), or "<null>" when $null. */
+    xavp_getw(a1: string): string | number | null;
+    /** The value of a field of the first xavp record of the name, or "<null>" when $null. */
+    xavp_child_getw(a1: string, a2: string): string | number | null;
+    /** Every record of the xavp name as a list of tables (field name → list of values), or $null. */
+    xavp_getd(a1: string): string | number | null;
+    /** The record at an index (negative from the end) as a table (field name → list of values), or $null. */
+    xavp_getd_p1(a1: string, a2: number): string | number | null;
+    /** The distinct field names of the record at an index, as a list, or $null. */
+    xavp_get_keys(a1: string, a2: number): string | number | null;
+    /** 1 when there is no xavp of the name or its value is $null, else -1. */
+    xavp_is_null(a1: string): number;
+    /** 1 when the first record has no such field or it is $null, else -1. */
+    xavp_child_is_null(a1: string, a2: string): number;
+    /** Remove the first xavp of the name; 1 (also when there was none). */
+    xavp_rm(a1: string): number;
+    /** Remove the first field of the name from the first record; 1 (also when there was none). */
+    xavp_child_rm(a1: string, a2: string): number;
+    /** Add an integer xavp on top; 1. */
+    xavp_seti(a1: string, a2: number): number;
+    /** Add a string xavp on top; 1. */
+    xavp_sets(a1: string, a2: string): number;
+    /** Set a field of the first record (replacing the field; a new record on top when there is none); 1. */
+    xavp_child_seti(a1: string, a2: string, a3: number): number;
+    /** Set a string field of the first record (replacing the field; a new record on top when there is none); 1. */
+    xavp_child_sets(a1: string, a2: string, a3: string): number;
+    /** The value of the first xavi of the name (a record reads as "<<xavp:record>>"), or $null. */
+    xavi_get(a1: string): string | number | null;
+    /** The value of a field of the first xavi record of the name, or $null. */
+    xavi_child_get(a1: string, a2: string): string | number | null;
+    /** The value of the first xavi of the name (a record reads as "<<xavp:record>>"), or "" when $null. */
+    xavi_gete(a1: string): string | number | null;
+    /** The value of a field of the first xavi record of the name, or "" when $null. */
+    xavi_child_gete(a1: string, a2: string): string | number | null;
+    /** The value of the first xavi of the name (a record reads as "<<xavp:record>>"), or "<null>" when $null. */
+    xavi_getw(a1: string): string | number | null;
+    /** The value of a field of the first xavi record of the name, or "<null>" when $null. */
+    xavi_child_getw(a1: string, a2: string): string | number | null;
+    /** Every record of the xavi name as a list of tables (field name → list of values), or $null. */
+    xavi_getd(a1: string): string | number | null;
+    /** The record at an index (negative from the end) as a table (field name → list of values), or $null. */
+    xavi_getd_p1(a1: string, a2: number): string | number | null;
+    /** The distinct field names of the record at an index, as a list, or $null. */
+    xavi_get_keys(a1: string, a2: number): string | number | null;
+    /** 1 when there is no xavi of the name or its value is $null, else -1. */
+    xavi_is_null(a1: string): number;
+    /** 1 when the first record has no such field or it is $null, else -1. */
+    xavi_child_is_null(a1: string, a2: string): number;
+    /** Remove the first xavi of the name; 1 (also when there was none). */
+    xavi_rm(a1: string): number;
+    /** Remove the first field of the name from the first record; 1 (also when there was none). */
+    xavi_child_rm(a1: string, a2: string): number;
+    /** Add an integer xavi on top; 1. */
+    xavi_seti(a1: string, a2: number): number;
+    /** Add a string xavi on top; 1. */
+    xavi_sets(a1: string, a2: string): number;
+    /** Set a field of the first record (replacing the field; a new record on top when there is none); 1. */
+    xavi_child_seti(a1: string, a2: string, a3: number): number;
+    /** Set a string field of the first record (replacing the field; a new record on top when there is none); 1. */
+    xavi_child_sets(a1: string, a2: string, a3: string): number;
+    /** The value of the first xavu of the name (a record reads as "<<xavp:record>>"), or $null. */
+    xavu_get(a1: string): string | number | null;
+    /** The value of a field of the first xavu record of the name, or $null. */
+    xavu_child_get(a1: string, a2: string): string | number | null;
+    /** The value of the first xavu of the name (a record reads as "<<xavp:record>>"), or "" when $null. */
+    xavu_gete(a1: string): string | number | null;
+    /** The value of a field of the first xavu record of the name, or "" when $null. */
+    xavu_child_gete(a1: string, a2: string): string | number | null;
+    /** The value of the first xavu of the name (a record reads as "<<xavp:record>>"), or "<null>" when $null. */
+    xavu_getw(a1: string): string | number | null;
+    /** The value of a field of the first xavu record of the name, or "<null>" when $null. */
+    xavu_child_getw(a1: string, a2: string): string | number | null;
+    /** 1 when there is no xavu of the name or it is $null, else -1. */
+    xavu_is_null(a1: string): number;
+    /** 1 when the first $xavp (sic: Kamailio 5.6 looks among the XAVPs) of the name has no such field or it is $null, else -1. */
+    xavu_child_is_null(a1: string, a2: string): number;
+    /** Remove the xavu of the name; 1. */
+    xavu_rm(a1: string): number;
+    /** Remove a field of the xavu record; 1. */
+    xavu_child_rm(a1: string, a2: string): number;
+    /** Set the xavu of the name to an integer (replacing it); 1. */
+    xavu_seti(a1: string, a2: number): number;
+    /** Set the xavu of the name to a string (replacing it); 1. */
+    xavu_sets(a1: string, a2: string): number;
+    /** Set a field of the xavu record (replacing it; a new record when there is none); 1. */
+    xavu_child_seti(a1: string, a2: string, a3: number): number;
+    /** Set a string field of the xavu record (replacing it; a new record when there is none); 1. */
+    xavu_child_sets(a1: string, a2: string, a3: string): number;
+    /** Copy the xavp at index of src (one level: fields that are records left out) to dst, after the last dst if there is one; 1, -1 when src[idx] does not exist. */
+    xavp_copy(a1: string, a2: number, a3: string): number;
+    /** As xavp_copy: Kamailio 5.6's KEMI export ignores the destination index too (pv.c ki_xavp_copy_dst). */
+    xavp_copy_dst(a1: string, a2: number, a3: string, a4: number): number;
+    /** Parse "a=1;b=2" into a new record on top of the xavp name (values are strings); 1, -1 when there is nothing to parse. */
+    xavp_params_explode(a1: string, a2: string): number;
+    /** Parse "a=1;b=2" into the xavu record of the name (replacing it; one field per name); 1, -1 when there is nothing to parse. */
+    xavu_params_explode(a1: string, a2: string): number;
+    /** Write the first record's plain fields as "a=1;b=2;" into a pseudo-variable; 1, -1 when there is no record or the PV is not writable. */
+    xavp_params_implode(a1: string, a2: string): number;
+    /** Write the xavu record's plain fields as "a=1;b=2;" into a pseudo-variable; 1, -1 when there is no record or the PV is not writable. */
+    xavu_params_implode(a1: string, a2: string): number;
+    /** Split the list at any of the separator characters into fields "v" of a new record (mode "t": trim each item; empty items skipped); 1, -1 on an empty argument. */
+    xavp_slist_explode(a1: string, a2: string, a3: string, a4: string): number;
+    /** Replace the xavp name with one record holding $var(varname) (or every $var, "*"); 1, -1 when the $var was never set. */
+    pv_var_to_xavp(a1: string, a2: string): number;
+    /** Set a $var for each field of each record of the xavp name; 1, -1 when there is no record or a field is not a string or integer. */
+    pv_xavp_to_var(a1: string): number;
+    /** Log every XAVP of the message at info; 1. */
+    pv_xavp_print(): number;
+    /** Log every XAVU of the message at info; 1. */
+    pv_xavu_print(): number;
+    /** Log every XAVI of the message at info; 1. */
+    pv_xavi_print(): number;
+    /** Add an integer AVP on top (as $avp(name) = n); 1. */
+    avp_seti(a1: string, a2: number): number;
+    /** Add a string AVP on top (as $avp(name) = "s"); 1. */
+    avp_sets(a1: string, a2: string): number;
+    /** Remove the newest AVP of the name (destroy_avps without "all"); 1. */
+    avp_rm(a1: string): number;
+    /** As Kamailio 5.6.3: removes the newest AVP of the name, then 1 when none is left, else -1. KSR.pv.is_null("$avp(name)") only looks. */
+    avp_is_null(a1: string): number;
+    /** The newest value of the AVP, or $null. */
+    avp_get(a1: string): string | number | null;
+    /** The newest value of the AVP, or "". */
+    avp_gete(a1: string): string | number | null;
+    /** The newest value of the AVP, or "<null>". */
+    avp_getw(a1: string): string | number | null;
+    /** Set $var(name) to an integer; 1. */
+    var_seti(a1: string, a2: number): number;
+    /** Set $var(name) to a string; 1. */
+    var_sets(a1: string, a2: string): number;
+    /** The value of $var(name); 0 when it was never set (as Kamailio). */
+    var_get(a1: string): string | number | null;
+    /** Set $shv(name) to an integer; 1. */
+    shv_seti(a1: string, a2: number): number;
+    /** Set $shv(name) to a string; 1. */
+    shv_sets(a1: string, a2: string): number;
+    /** The value of $shv(name); 0 when it was never set (as Kamailio). */
+    shv_get(a1: string): string | number | null;
+    /** Print the format (its pseudo-variables evaluated) into the writable pseudo-variable dst; 1, -1 when dst is not writable or the format names an unknown PV. */
+    evalx(a1: string, a2: string): number;
+    /** Make the static branch ($sbranch) the R-URI branch (URI, $du, Path, q, flags); 1, -1 when its URI is empty. */
+    sbranch_set_ruri(): number;
+    /** Append the static branch to the destination set; 1, -1 when its URI is empty or the set is full. */
+    sbranch_append(): number;
+    /** Empty the static branch; 1. */
+    sbranch_reset(): number;
+  };
+  siptrace: {
+    /** Send the message being routed, as received, to duplicate_uri (HEP with hep_mode_on=1). 1 traced; -1 tracing off (trace_on) or no duplicate_uri. */
+    sip_trace(): number;
+    /** As sip_trace, to this destination ("sip:IP:port"; "" = duplicate_uri). -1 for a destination that does not parse. */
+    sip_trace_dst(a1: string): number;
+    /** As sip_trace_dst, with a HEP correlation id (chunk 0x0011; "" = none). */
+    sip_trace_dst_cid(a1: string, a2: string): number;
+    /** As sip_trace_dst_cid with a trace type: "m" the message; "t" also what its transaction then sends and receives (relayed request, replies in and out); "d" as "t" for an INVITE (not the dialog's later requests). "t" on a reply and "d" on other than an INVITE: -1. */
+    sip_trace_dst_cid_type(a1: string, a2: string, a3: string): number;
+    /** sip_trace with a mode by first letter: "m" message, "t" transaction, "d" dialog (anything else: message); as sip_trace_dst_cid_type for t and d. */
+    sip_trace_mode(a1: string): number;
+    /** Send a HEP log record (proto type 100) with this text to duplicate_uri, correlated by the Call-ID. 1 sent, -1 not (no duplicate_uri). */
+    hlog(a1: string): number;
+    /** As hlog with this correlation id. */
+    hlog_cid(a1: string, a2: string): number;
   };
 };

@@ -1,5 +1,5 @@
 /**
- * KSR.async from an xhttp callback: the same calls suspend the HTTP request (xhttp's Suspender)
+ * KSR.async from an xhttp callback: the same calls suspend the HTTP request (xhttp's Exchange is its owner)
  * instead of a SIP transaction, and the resumed route answers it with the Context it left.
  */
 import assert from 'node:assert/strict';

@@ -102,7 +102,7 @@ const cases: BindingCase[] = [
       KSR.sl.sl_send_reply(200, "OK");`,
     request: { headers: ['X-Custom: abc'] },
     repeat: REPEAT,
-    expect: { status: 200, headers: { 'X-R': '-1,1,-1,1,1,-1', 'X-Ok': '1' }, stats: { 'sl:sent_replies': REPEAT, 'sl:failures': REPEAT, 'script:deferred_mismatch': 0 } },
+    expect: { status: 200, headers: { 'X-R': '-1,1,1,1,1,-1', 'X-Ok': '1' }, stats: { 'sl:sent_replies': REPEAT, 'sl:failures': REPEAT, 'script:deferred_mismatch': 0 } },
   },
   {
     name: 'a reply sent before the script fails is sent, and no 500 follows',

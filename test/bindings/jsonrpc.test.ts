@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { SipMessage } from '../../host/sip/message.js';
+import { encodeNetstring } from '../../host/jsonrpc/netstring.js';
 import { NetstringServer, type Handler } from '../helpers/netstring-server.js';
 import { until } from '../helpers/until.js';
 import { ENGINES, routeScript, startServer, type EngineName, type TestServer } from '../helpers/runtime.js';
@@ -194,6 +195,41 @@ const cases: RpcCase[] = [
       srv.handler = (m, peer) => { peer.answer(m.id, { result: 'small' }); };
       await until(() => srv.accepted === 2 && r.stat('jsonrpc:servers_connected') === 1, 3000, 'reconnection');
       assert.equal((await r.call('m')).getHeader('X-Result'), '"small"');
+    },
+  },
+  {
+    name: 'an answer nested 100,000 deep: error_route gets "too_deep", counted; the connection stays and serves the next answer',
+    servers: [{ name: 'A', priority: 1, handler: (m, peer) => { peer.raw(encodeNetstring(`{"jsonrpc":"2.0","id":${String(m.id)},"result":${'['.repeat(100_000)}${']'.repeat(100_000)}}`)); } }],
+    async run(r) {
+      const reply = await r.call('deep');
+      assert.equal(reply.status, 500);
+      assert.equal(reply.getHeader('X-Error'), 'too_deep');
+      assert.equal(r.stat('jsonrpc:too_deep'), 1);
+      assert.equal(r.stat('jsonrpc:protocol_errors'), 0);
+      const srv = r.rpc.A;
+      assert.ok(srv !== undefined);
+      srv.handler = (m, peer) => { peer.answer(m.id, { result: 'fine' }); };
+      assert.equal((await r.call('m')).getHeader('X-Result'), '"fine"');
+      assert.equal(srv.accepted, 1, 'the same connection');
+    },
+  },
+  {
+    name: 'max_json_depth: an answer at the limit is taken, one level deeper is "too_deep"; one without a top-level id is a protocol error',
+    servers: [{ name: 'A', priority: 1, handler: (m, peer) => {
+      const noId = m.method === 'noid';
+      const depth = noId ? 6 : Number(m.method);
+      // the response object is level 1: result nests depth - 1 more
+      peer.raw(encodeNetstring(`{"jsonrpc":"2.0",${noId ? '' : `"id":${String(m.id)},`}"result":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`));
+    } }],
+    params: { max_json_depth: 5, reconnect_interval: 50 },
+    async run(r) {
+      assert.equal((await r.call('5')).getHeader('X-Result'), '[[[[]]]]');
+      assert.equal((await r.call('6')).getHeader('X-Error'), 'too_deep');
+      assert.equal(r.stat('jsonrpc:too_deep'), 1);
+      assert.equal(r.stat('jsonrpc:protocol_errors'), 0);
+      assert.equal((await r.call('noid')).getHeader('X-Error'), 'failure');
+      assert.equal(r.stat('jsonrpc:too_deep'), 2);
+      assert.equal(r.stat('jsonrpc:protocol_errors'), 1);
     },
   },
   {

@@ -91,7 +91,7 @@ const cases: BindingCase[] = [
       KSR.hdr.append_to_reply("X-W: " + KSR.pv.getw("$var(none)") + "\\r\\n");
       KSR.hdr.append_to_reply("X-Null: " + String(KSR.pv.is_null("$var(none)")) + "\\r\\n");
       KSR.sl.sl_send_reply(200, "OK");`,
-    expect: { status: 200, headers: { 'X-E': '[]', 'X-N': '5', 'X-S': 'dflt', 'X-W': '<<null>>', 'X-Null': 'true' } },
+    expect: { status: 200, headers: { 'X-E': '[]', 'X-N': '5', 'X-S': 'dflt', 'X-W': '<null>', 'X-Null': 'true' } },
   },
   {
     name: 'an unknown or read-only pseudo-variable is null / not written, never an error',

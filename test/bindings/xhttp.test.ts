@@ -160,6 +160,20 @@ const cases: XhttpCase[] = [
     stats: { 'xhttp:requests': 5, 'xhttp:not_found': 4, 'xhttp:replies': 1 },
   },
   {
+    name: 'url_skip / url_match see the normalised path: other spellings of a skipped path get 404 too; $hu stays as received',
+    params: { url_skip: '^/api/private', url_match: '^/api/' },
+    lua: replyLua('"ran " .. KSR.xhttp.get_hu()'),
+    js: replyJs('"ran " + KSR.xhttp.get_hu()'),
+    requests: [
+      ...['/api//private', '/api/%70rivate', '/api/./private', '/api/x/../private', '/api/%2E%2e/api/private', '//api/private?a=b', 'http://other.example/api/private', '/api/private/./'].map((path) => ({ path, expect: { status: 404 } })),
+      { path: '/api/%70ublic/./?q=/../', expect: { status: 200, body: 'ran /api/%70ublic/./?q=/../' } },
+      { path: '/x/../api/public', expect: { status: 200 } },
+      { path: '/api/private%2Fkeys', expect: { status: 404 } },
+      { path: '/api/pub%2Flic', expect: { status: 200, body: 'ran /api/pub%2Flic' } },
+    ],
+    stats: { 'xhttp:not_found': 9, 'xhttp:replies': 3 },
+  },
+  {
     name: 'url_match alone is unanchored: it matches anywhere in the URL, query string included',
     params: { url_match: 'status' },
     lua: replyLua('"ran"'),

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { ENGINES, startServer, type TestServer } from '../helpers/runtime.js';
 import { buildRequest, TcpPeer, UdpPeer } from '../helpers/sip-client.js';
+import { until } from '../helpers/until.js';
 
 const SCRIPTS = {
   lua: `function ksr_request_route()
@@ -122,7 +123,7 @@ for (const engine of ENGINES) {
       const peer = await TcpPeer.connect(server.tcpPort);
       try {
         peer.write('\r\n\r\n');
-        await sleep(100);
+        await until(() => peer.pending.length >= 2, 2000, 'the pong');
         assert.equal(peer.pending.toString(), '\r\n');
       } finally {
         peer.close();
@@ -147,6 +148,29 @@ for (const engine of ENGINES) {
       assert.equal(r?.status, 400);
       await peer.closed;
     });
+
+    // The start line is readable, the header the reply needs is not: a 400 with what could be
+    // copied, then the connection closes (README, "Bad input"); before, it was closed silently.
+    const unreadable: [string, (m: string) => string, RegExp][] = [
+      ['a malformed CSeq', (m) => m.replace(/CSeq: [^\r]*/, 'CSeq: one OPTIONS'), /\r\nCSeq: one OPTIONS\r\n/],
+      ['no Call-ID', (m) => m.replace(/Call-ID: [^\r]*\r\n/, ''), /^(?![\s\S]*\r\nCall-ID:)/],
+      ['a malformed From', (m) => m.replace(/From: [^\r]*/, 'From: <sip:alice@example.com'), /\r\nFrom: <sip:alice@example.com\r\n/],
+    ];
+    for (const [what, spoil, copied] of unreadable) {
+      test(`TCP: a request with ${what} gets 400 with what could be copied, then the connection closes`, async () => {
+        const peer = await TcpPeer.connect(server.tcpPort);
+        const bad = server.rt.stats.get('core:bad_msg') ?? 0;
+        const port = peer.localPort;
+        peer.write(spoil(buildRequest({ callId: 'raw400@t' }, 'TCP', '127.0.0.1', port)));
+        await peer.closed;
+        const reply = peer.raw[0]?.toString('utf8') ?? '';
+        assert.match(reply, /^SIP\/2\.0 400 Bad Request\r\n/);
+        assert.match(reply, new RegExp(`\\r\\nVia: SIP/2\\.0/TCP 127\\.0\\.0\\.1:${String(port)};branch=`));
+        assert.match(reply, copied);
+        assert.equal(server.rt.stats.get('core:bad_msg'), bad + 1);
+        await stillServes(server);
+      });
+    }
 
     test('TCP: garbage closes the connection', async () => {
       const peer = await TcpPeer.connect(server.tcpPort);

@@ -93,16 +93,23 @@ describe('kemihost run', () => {
 describe('kemihost check', () => {
   test('a good script passes and lists its callbacks', async () => {
     const r = await runCli(['check', writeScript('lua', `${OPTIONS_OK}function ksr_reply_route() end\n`)]);
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /callbacks: ksr_request_route, ksr_reply_route/);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /callbacks: ksr_request_route, ksr_reply_route; 0 error\(s\), 0 warning\(s\)/);
+  });
+
+  test('a missing file is an operational error (exit 1), not an internal one (70)', async () => {
+    const r = await runCli(['check', '/nonexistent/kemihost-test.lua']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cannot read \/nonexistent\/kemihost-test\.lua: ENOENT/);
   });
 
   test('unknown KSR names are listed with file:line and fail the check', async () => {
     const script = writeScript('lua', 'function ksr_request_route()\n  KSR.sl.sl_send_replyy(200, "OK")\n  KSR.nosuch.fn()\nend\n');
     const r = await runCli(['check', script]);
-    assert.notEqual(r.code, 0);
-    assert.ok(r.stderr.includes(`${script}:2: KSR.sl.sl_send_replyy is not a known KSR function`), r.stderr);
-    assert.ok(r.stderr.includes(`${script}:3: KSR.nosuch.fn`), r.stderr);
+    assert.equal(r.code, 1);
+    assert.ok(r.stdout.includes(`${script}:2: error: KSR.sl.sl_send_replyy is not a known KSR function`), r.stdout);
+    assert.ok(r.stdout.includes(`${script}:3: error: KSR.nosuch.fn is not a known KSR function (not in Kamailio 5.6 either)`), r.stdout);
   });
 });
 

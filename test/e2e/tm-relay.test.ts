@@ -36,6 +36,7 @@ function BRANCH()
 end
 function REPLY()
   KSR.hdr.append("X-Reply: " .. KSR.pv.get("$T_reply_code") .. "\\r\\n")
+  KSR.hdr.append("X-Reply-Src: " .. KSR.kx.get_srcport() .. "\\r\\n")
 end
 function FAIL()
   if KSR.tm.t_is_canceled() > 0 then return end
@@ -60,6 +61,7 @@ function BRANCH() {
 }
 function REPLY() {
   KSR.hdr.append("X-Reply: " + KSR.pv.get("$T_reply_code") + "\\r\\n");
+  KSR.hdr.append("X-Reply-Src: " + KSR.kx.get_srcport() + "\\r\\n");
 }
 function FAIL() {
   if (KSR.tm.t_is_canceled() > 0) return;
@@ -167,6 +169,7 @@ for (const engine of ENGINES) {
         answer(uas1, inv, 180, 'Ringing');
         const ringing = await nextOf(uac, isReply(180));
         assert.equal(ringing.getHeader('X-Reply'), '180');
+        assert.equal(ringing.getHeader('X-Reply-Src'), String(uas1.port), 'in a reply route the source is the reply\'s, as Kamailio\'s $sp there');
         assert.equal(ringing.vias.length, 1);
         assert.equal(ringing.topVia.branch, 'z9hG4bK-uac-1');
         answer(uas1, inv, 486, 'Busy Here', 'busy-tag');

@@ -1,7 +1,7 @@
 /**
- * Async inside the HTTP handler: an xhttp request held through ctx.suspender (as the async
+ * Async inside the HTTP handler: an xhttp request held through its owner (as the async
  * modules will do) and resumed in another route on the same Context. KSR.testasync is a
- * test-only binding that calls the Suspender the way those modules will.
+ * test-only binding that holds and resumes the way those modules will.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -128,7 +128,7 @@ function holdScript(engine: EngineName, body = HOLD[engine]): string {
 }
 
 for (const engine of ENGINES) {
-  describe(`xhttp Suspender, called directly [${engine}]`, () => {
+  describe(`xhttp hold and resume, called directly [${engine}]`, () => {
     test('the test resumes a held request: the route runs and its reply reaches the client', async () => {
       const server = await startXhttp(engine, holdScript(engine), { modules });
       try {
@@ -136,16 +136,16 @@ for (const engine of ENGINES) {
         const pending = httpRequest(server.httpPort, { path: '/h' });
         await until(() => record.held.length > before);
         const ctx = record.held[record.held.length - 1];
-        assert.ok(ctx?.suspender);
+        assert.ok(ctx !== undefined);
         assert.equal(ctx.suspended, true);
-        assert.equal(ctx.suspender.resume(ctx, 'ksr_done'), true);
+        assert.equal(record.resume(ctx, 'ksr_done'), true);
         const r = await pending;
         assert.equal(r.status, 200);
         assert.equal(r.body, 'done');
         assert.equal(ctx.suspended, false);
         assert.equal(ctx.vars.get('done'), 'ran');
         // done: a second resume finds nothing to resume
-        assert.equal(ctx.suspender.resume(ctx, 'ksr_done'), false);
+        assert.equal(record.resume(ctx, 'ksr_done'), false);
       } finally {
         await server.close();
       }
@@ -159,8 +159,8 @@ for (const engine of ENGINES) {
         const r = await httpRequest(server.httpPort, {});
         assert.equal(r.status, 500);
         const ctx = record.held[before];
-        assert.ok(ctx?.suspender);
-        assert.equal(ctx.suspender.resume(ctx, 'ksr_done'), false);
+        assert.ok(ctx !== undefined);
+        assert.equal(record.resume(ctx, 'ksr_done'), false);
       } finally {
         await server.close();
       }
@@ -175,9 +175,9 @@ for (const engine of ENGINES) {
         await until(() => record.held.length > before);
         req.destroy();
         const ctx = record.held[before];
-        assert.ok(ctx?.suspender);
+        assert.ok(ctx !== undefined);
         await until(() => !ctx.suspended);
-        assert.equal(ctx.suspender.resume(ctx, 'ksr_done'), false);
+        assert.equal(record.resume(ctx, 'ksr_done'), false);
         assert.equal(ctx.vars.get('done'), undefined, 'the route must not have run');
       } finally {
         await server.close();

@@ -3,7 +3,9 @@
  * parsed by host/sip, a Context, and calls through invoke() exactly as an engine makes them.
  */
 import { pino, type Logger } from 'pino';
-import { Context, type SipActions, type Source } from '../../host/kemi/context.js';
+import { Context } from '../../host/kemi/context.js';
+import { Hold, type MessageOwner, type ResumeFn } from '../../host/kemi/owner.js';
+import type { Source } from '../../host/sip/types.js';
 import { invoke, luaTypeName } from '../../host/kemi/invoke.js';
 import { KemiRegistry } from '../../host/kemi/registry.js';
 import { NO_SCRIPT } from '../../host/kemi/offline-script.js';
@@ -58,16 +60,27 @@ export interface SentReply {
   readonly headers: readonly string[];
 }
 
-/** Stand-in for host/sip's SipActions: records the replies a binding asks for. */
-export class RecordingSip implements SipActions {
+/**
+ * Stand-in for a message's owner (host/kemi/owner.ts): records the replies a binding asks for;
+ * holds through `resumeFn` when given one (else holding is refused).
+ */
+export class RecordingOwner implements MessageOwner {
+  readonly kind = 'sip' as const;
   readonly replies: SentReply[] = [];
 
-  constructor(private readonly ok = true) {}
+  constructor(
+    private readonly ok = true,
+    private readonly resumeFn: ResumeFn | null = null,
+  ) {}
 
   sendReply(ctx: Context, code: number, reason: string): boolean {
     this.replies.push({ code, reason, headers: [...ctx.replyHeaders] });
     if (this.ok) ctx.replied = true;
     return this.ok;
+  }
+
+  reply(ctx: Context, code: number, reason: string): boolean {
+    return this.sendReply(ctx, code, reason);
   }
 
   canReply(): boolean {
@@ -80,6 +93,12 @@ export class RecordingSip implements SipActions {
 
   toTag(): string {
     return 'test-to-tag';
+  }
+
+  hold(ctx: Context): Hold | string {
+    if (this.resumeFn === null) return 'this test owner does not hold';
+    ctx.suspended = true;
+    return new Hold(ctx, this.resumeFn);
   }
 }
 

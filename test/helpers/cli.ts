@@ -1,4 +1,5 @@
 /** Run the real `kemihost` command (bin/kemihost.js) as a user would. */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -11,9 +12,9 @@ export interface Finished {
   stderr: string;
 }
 
-/** Run to completion (bounded by timeoutMs). */
-export async function runCli(args: string[], timeoutMs = 20_000): Promise<Finished> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Run to completion (bounded by timeoutMs), optionally in another working directory. */
+export async function runCli(args: string[], timeoutMs = 60_000, opts: { cwd?: string } = {}): Promise<Finished> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }) });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -33,7 +34,7 @@ export interface Running {
 }
 
 /** Start `kemihost run …` and wait for its ready line. */
-export async function startCli(args: string[], timeoutMs = 20_000): Promise<Running> {
+export async function startCli(args: string[], timeoutMs = 60_000): Promise<Running> {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -82,4 +83,17 @@ export function parseReady(line: string): Record<string, string> {
 export function portOf(ready: string, proto: 'udp' | 'tcp'): number {
   const addr = (parseReady(ready).listen ?? '').split(',').find((a) => a.startsWith(`${proto}:`)) ?? '';
   return Number(addr.slice(addr.lastIndexOf(':') + 1));
+}
+
+/** The command succeeded (exit 0); its output for more checks. */
+export function ok(r: Finished): Finished {
+  assert.equal(r.code, 0, `exit ${String(r.code)}: ${r.stderr}`);
+  return r;
+}
+
+/** The command was refused: exit 1 with one line on stderr matching `pattern`. */
+export function refused(r: Finished, pattern: RegExp): void {
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, pattern);
+  assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
 }

@@ -2,7 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { validateConfig } from '../../host/config.js';
 import type { AnyModuleDef } from '../../host/kemi/types.js';
 import { Runtime } from '../../host/runtime.js';
@@ -18,6 +18,8 @@ export interface StartOptions {
   config?: Record<string, unknown>;
   /** test-only bindings, added after the standard ones */
   modules?: readonly AnyModuleDef[];
+  /** the runtime's root logger (default: silent, or KEMIHOST_TEST_LOG's level) */
+  log?: Logger;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'kemihost-test-'));
@@ -45,7 +47,7 @@ export async function startServer(engine: EngineName, source: string, opts: Star
     ...opts.config,
   });
   const scriptPath = writeScript(engine, source);
-  const log = pino({ level: process.env.KEMIHOST_TEST_LOG ?? 'silent' });
+  const log = opts.log ?? pino({ level: process.env.KEMIHOST_TEST_LOG ?? 'silent' });
   const rt = await Runtime.start({ config, scriptPath, log, ...(opts.modules === undefined ? {} : { extraModules: opts.modules }) });
   const port = (proto: string): number => {
     const a = rt.sipAddresses.find((s) => s.startsWith(`${proto}:`));

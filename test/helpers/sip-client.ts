@@ -21,6 +21,11 @@ export interface RequestSpec {
   maxForwards?: number | null;
   /** put ;rport in the Via */
   rport?: boolean;
+  /** From and To URIs (default sip:alice@example.com, sip:bob@example.com) */
+  fromUri?: string;
+  toUri?: string;
+  /** the To header's whole name-addr, instead of <toUri> (toTag is added) */
+  to?: string;
 }
 
 export function randomToken(): string {
@@ -35,8 +40,8 @@ export function buildRequest(spec: RequestSpec, proto: 'UDP' | 'TCP', viaHost: s
     `${method} ${spec.ruri ?? 'sip:service@127.0.0.1'} SIP/2.0`,
     `Via: SIP/2.0/${proto} ${viaHost}:${String(viaPort)};branch=${spec.branch ?? `z9hG4bK${randomToken()}`}${spec.rport === true ? ';rport' : ''}`,
     ...(spec.maxForwards === null ? [] : [`Max-Forwards: ${String(spec.maxForwards ?? 70)}`]),
-    `From: "Alice" <sip:alice@example.com>;tag=${spec.fromTag ?? randomToken()}`,
-    `To: <sip:bob@example.com>${spec.toTag === undefined ? '' : `;tag=${spec.toTag}`}`,
+    `From: "Alice" <${spec.fromUri ?? 'sip:alice@example.com'}>;tag=${spec.fromTag ?? randomToken()}`,
+    `To: ${spec.to ?? `<${spec.toUri ?? 'sip:bob@example.com'}>`}${spec.toTag === undefined ? '' : `;tag=${spec.toTag}`}`,
     `Call-ID: ${spec.callId ?? `${randomToken()}@test`}`,
     `CSeq: ${String(spec.cseq ?? 1)} ${spec.cseqMethod ?? method}`,
     'User-Agent: kemihost-test',
@@ -120,6 +125,8 @@ export class UdpPeer {
 
 export class TcpPeer {
   readonly inbox = new Inbox();
+  /** every complete message received, parsed or not */
+  readonly raw: Buffer[] = [];
   private buf = Buffer.alloc(0);
   readonly closed: Promise<void>;
   private constructor(readonly sock: net.Socket) {
@@ -170,9 +177,14 @@ export class TcpPeer {
       const m = /\r\ncontent-length\s*:\s*(\d+)/i.exec(head);
       const total = end + 4 + Number(m?.[1] ?? 0);
       if (this.buf.length < total) return;
-      const one = this.buf.subarray(0, total);
+      const one = Buffer.from(this.buf.subarray(0, total));
       this.buf = this.buf.subarray(total);
-      this.inbox.push(parseSipMessage(Buffer.from(one)));
+      this.raw.push(one);
+      try {
+        this.inbox.push(parseSipMessage(one));
+      } catch {
+        // tests that care look at `raw` (a 400 to a request without Call-ID has none either)
+      }
     }
   }
 

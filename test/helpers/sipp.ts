@@ -38,22 +38,31 @@ export function startSipp(args: string[]): { done: Promise<SippResult>; stop: ()
   return { done, stop: () => { if (child.exitCode === null) child.kill('SIGTERM'); } };
 }
 
-/** A port free for both UDP and TCP on 127.0.0.1 right now (sipp cannot bind port 0). */
+/**
+ * A port free for both UDP and TCP on 127.0.0.1 right now (sipp cannot bind port 0). Drawn at
+ * random below the kernel's ephemeral range (32768-60999 on Linux): a port the kernel handed out
+ * for `listen(0)` is the kind it also hands to the next outgoing socket of any process (a
+ * database client, sipp, an HTTP request), which then took it before the test bound it
+ * (EADDRINUSE under load). Below that range only another test's explicit bind can collide.
+ */
 export async function freePort(): Promise<number> {
   for (;;) {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1');
-    await once(srv, 'listening');
-    const port = (srv.address() as net.AddressInfo).port;
-    srv.close();
-    const udp = dgram.createSocket('udp4');
-    const ok = await new Promise<boolean>((resolve) => {
-      udp.once('error', () => { resolve(false); });
-      udp.bind(port, '127.0.0.1', () => { resolve(true); });
-    });
-    if (ok) {
-      udp.close();
-      return port;
-    }
+    const port = 10_000 + Math.floor(Math.random() * 22_000);
+    if ((await bindable(port, 'tcp')) && (await bindable(port, 'udp'))) return port;
   }
+}
+
+async function bindable(port: number, proto: 'tcp' | 'udp'): Promise<boolean> {
+  if (proto === 'tcp') {
+    const srv = net.createServer();
+    return new Promise<boolean>((resolve) => {
+      srv.once('error', () => { resolve(false); });
+      srv.listen(port, '127.0.0.1', () => { srv.close(() => { resolve(true); }); });
+    });
+  }
+  const udp = dgram.createSocket('udp4');
+  return new Promise<boolean>((resolve) => {
+    udp.once('error', () => { udp.close(); resolve(false); });
+    udp.bind(port, '127.0.0.1', () => { udp.close(() => { resolve(true); }); });
+  });
 }

@@ -86,6 +86,13 @@ describe('KSR.htable', () => {
     assert.equal(ht('sht_is_null', 'nosuch', 'k'), 2);
   });
 
+  it('sht_is_null is -2 for any item of a table with initval, set or not, as in Kamailio', () => {
+    assert.equal(ht('sht_is_null', 'cnt', 'unset'), -2);
+    ht('sht_seti', 'cnt', 'set', 3);
+    assert.equal(ht('sht_is_null', 'cnt', 'set'), -2);
+    ht('sht_reset', 'cnt');
+  });
+
   it('removes and matches by name and by value', () => {
     for (const [k, v] of [['alice', 'sip:alice@a'], ['albert', 'sip:albert@b'], ['bob', 'tel:+1'], ['carl', 'sip:carl@a']]) {
       ht('sht_sets', 'plain', k, v);

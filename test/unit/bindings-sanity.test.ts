@@ -4,16 +4,16 @@ import sanity, { SANITY, SANITY_URI } from '../../bindings/sanity.js';
 import type { Context } from '../../host/kemi/context.js';
 import type { KemiRegistry } from '../../host/kemi/registry.js';
 import type { SipMessage } from '../../host/sip/message.js';
-import { call, ctxOf, invite, RecordingSip, registryWith, sip } from '../helpers/binding-harness.js';
+import { call, ctxOf, invite, RecordingOwner, registryWith, sip } from '../helpers/binding-harness.js';
 
-function withSip(msg: SipMessage | null, ok = true): { ctx: Context; sent: RecordingSip } {
+function withSip(msg: SipMessage | null, ok = true): { ctx: Context; sent: RecordingOwner } {
   const ctx = ctxOf(msg);
-  const sent = new RecordingSip(ok);
-  ctx.sip = sent;
+  const sent = new RecordingOwner(ok);
+  ctx.owner = sent;
   return { ctx, sent };
 }
 
-function check(reg: KemiRegistry, msg: SipMessage, checks?: number, uris = 0): { rc: unknown; sent: RecordingSip; ctx: Context } {
+function check(reg: KemiRegistry, msg: SipMessage, checks?: number, uris = 0): { rc: unknown; sent: RecordingOwner; ctx: Context } {
   const { ctx, sent } = withSip(msg);
   const rc = checks === undefined
     ? call(reg, 'KSR.sanity.sanity_check_defaults', ctx)
@@ -39,14 +39,22 @@ describe('KSR.sanity', () => {
   });
 
   it('replies 416 to an R-URI scheme it does not support, 400 to a broken R-URI', () => {
-    const urn = check(reg, invite([], { ruri: 'urn:service:sos' }));
-    assert.equal(urn.rc, -1);
-    assert.deepEqual(urn.sent.replies.map((r) => [r.code, r.reason]), [[416, 'Unsupported URI Scheme in Request URI']]);
+    const xmpp = check(reg, invite([], { ruri: 'xmpp:alice@example.com' }));
+    assert.equal(xmpp.rc, -1);
+    assert.deepEqual(xmpp.sent.replies.map((r) => [r.code, r.reason]), [[416, 'Unsupported URI Scheme in Request URI']]);
     // The check reads the current R-URI, as Kamailio's parse_sip_msg_uri does.
     const { ctx, sent } = withSip(invite());
     ctx.newRuri = 'sip:bob@exa mple.com';
     assert.equal(call(reg, 'KSR.sanity.sanity_check', ctx, SANITY.RURI_SCHEME, 0), -1);
     assert.deepEqual(sent.replies.map((r) => r.code), [400]);
+  });
+
+  it('passes urn: and tels: R-URIs, as Kamailio\'s URI parser does (a service URN is routed)', () => {
+    for (const ruri of ['urn:service:sos', 'tels:+15551234567']) {
+      const { rc, sent } = check(reg, invite([], { ruri }), SANITY.RURI_SCHEME | SANITY.PARSE_URIS, SANITY_URI.RURI);
+      assert.equal(rc, 1, ruri);
+      assert.equal(sent.replies.length, 0);
+    }
   });
 
   it('replies 400 when Content-Length does not count the bytes received', () => {

@@ -9,15 +9,15 @@ import { describe, it } from 'node:test';
 import { CALL_DROP, CALL_EXIT, CALL_OK } from '../../host/engines/engine.js';
 import { REVIEW_RUNS } from '../../host/engines/js/call-plan.js';
 import { Context } from '../../host/kemi/context.js';
-import { invite, RecordingSip } from '../helpers/binding-harness.js';
+import { invite, RecordingOwner } from '../helpers/binding-harness.js';
 import { harnessPerTest, SRC } from '../fixtures/js/js-harness.js';
 
 const load = harnessPerTest();
 
 /** A SIP Context on a parsed INVITE whose replies `sip` records. */
-function sipContext(sip: RecordingSip): Context {
+function sipContext(sip: RecordingOwner): Context {
   const ctx = new Context('sip', invite(['X-Custom: abc']), SRC);
-  ctx.sip = sip;
+  ctx.owner = sip;
   return ctx;
 }
 
@@ -41,7 +41,7 @@ describe('JsEngine call plans', () => {
         KSR.sl.sl_send_reply(200, "OK");
       }
     }`);
-    const sip = new RecordingSip();
+    const sip = new RecordingOwner();
     const crossings = crossingsPerRun(e, 5, () => sipContext(sip));
     // every call crosses while the plan is learnt (a call is taken on its second sighting)
     assert.deepEqual(crossings, [7, 7, 0, 0, 0]);
@@ -55,7 +55,7 @@ describe('JsEngine call plans', () => {
       KSR.hdr.append_to_reply("X-B: 2\\r\\n");
       KSR.sl.send_reply(200, "OK");
     }`);
-    const sip = new RecordingSip();
+    const sip = new RecordingOwner();
     assert.deepEqual(crossingsPerRun(e, 4, () => sipContext(sip)), [3, 3, 1, 1]);
     assert.equal(sip.replies.length, 4);
     for (const r of sip.replies) assert.deepEqual(r.headers, ['X-A: 1\r\n', 'X-B: 2\r\n']);
@@ -69,7 +69,7 @@ describe('JsEngine call plans', () => {
         KSR.sl.sl_send_reply(500, "Not Reached");
       }
       function dropper() { KSR.x.drop(); }`);
-    const sip = new RecordingSip();
+    const sip = new RecordingOwner();
     const results: unknown[] = [];
     const crossings: number[] = [];
     for (let i = 0; i < 4; i++) {
@@ -90,7 +90,7 @@ describe('JsEngine call plans', () => {
   it('a call whose arguments change on every message stays out of the plan and keeps crossing', () => {
     const e = load(`let n = 0;
       function ksr_request_route() { KSR.hdr.append_to_reply("X-N: " + (n++) + "\\r\\n"); KSR.sl.sl_send_reply(200, "OK"); }`);
-    const sip = new RecordingSip();
+    const sip = new RecordingOwner();
     assert.deepEqual(crossingsPerRun(e, 5, () => sipContext(sip)), [2, 2, 1, 1, 1]);
     assert.deepEqual(sip.replies.map((r) => r.headers), [0, 1, 2, 3, 4].map((n) => [`X-N: ${String(n)}\r\n`]));
   });
@@ -102,7 +102,7 @@ describe('JsEngine call plans', () => {
       KSR.pv.sets("$var(b)", KSR.pv.get("$rU"));
     }`);
     for (let i = 0; i < 4; i++) {
-      const ctx = sipContext(new RecordingSip());
+      const ctx = sipContext(new RecordingOwner());
       assert.deepEqual(e.run('ksr_request_route', undefined, ctx).result, CALL_OK);
       assert.deepEqual([ctx.vars.get('a'), ctx.vars.get('b')], ['bob', 'carol'], `run ${String(i)}`);
     }
@@ -116,10 +116,10 @@ describe('JsEngine call plans', () => {
         KSR.pv.sets("$var(out)", "other:" + KSR.pv.get("$ci"));
       }
     }`);
-    const bob = (): Context => sipContext(new RecordingSip());
+    const bob = (): Context => sipContext(new RecordingOwner());
     const carol = (): Context => {
       const ctx = new Context('sip', invite([], { ruri: 'sip:carol@example.com' }), SRC);
-      ctx.sip = new RecordingSip();
+      ctx.owner = new RecordingOwner();
       return ctx;
     };
     const out = (make: () => Context): unknown => {
@@ -151,7 +151,7 @@ describe('JsEngine call plans', () => {
         KSR.hdr.append_to_reply("X-U: " + fu + "," + tu + "," + KSR.is_INVITE() + "\\r\\n");
         KSR.sl.sl_send_reply(200, "OK");
       }`);
-    const sip = new RecordingSip();
+    const sip = new RecordingOwner();
     assert.deepEqual(crossingsPerRun(e, 4, () => sipContext(sip)), [5, 5, 0, 0]);
     assert.equal(sip.replies.length, 4);
     for (const r of sip.replies) assert.deepEqual(r, { code: 200, reason: 'OK', headers: ['X-U: alice,bob,true\r\n'] });
@@ -162,7 +162,7 @@ describe('JsEngine call plans', () => {
       KSR.pv.seti("$var(rc)", KSR.sl.sl_send_reply(200, "OK"));
     }`);
     // says it can reply, then fails to send: a SipActions breaking its own contract
-    class LyingSip extends RecordingSip {
+    class LyingSip extends RecordingOwner {
       override canReply(): boolean {
         return true;
       }

@@ -30,20 +30,20 @@ describe('JsEngine sandbox', () => {
       function ctor() { return this.constructor.constructor("return process")(); }
       function viaKsr() { return KSR.pv.get.constructor("return process")(); }
       function timers() { setTimeout(() => {}, 1); }
+      let imported = "pending";
       function dyn() {
-        import("fs").then(
-          () => KSR.pv.sets("$var(import)", "loaded"),
-          (err) => KSR.pv.sets("$var(import)", "rejected: " + err.message));
-      }`);
+        // the outcome arrives after the callback returned: kept in a global, read by the next one
+        import("fs").then(() => { imported = "loaded"; }, (err) => { imported = "rejected: " + err.message; });
+      }
+      function report() { KSR.pv.sets("$var(import)", imported); }`);
     const msg = (name: string): string => failureOf(e.run(name).result).message;
     assert.equal(msg('req'), 'ReferenceError: require is not defined');
     assert.equal(msg('exit'), 'ReferenceError: process is not defined');
     assert.equal(msg('ctor'), 'ReferenceError: process is not defined');
     assert.equal(msg('viaKsr'), 'ReferenceError: process is not defined');
     assert.equal(msg('timers'), 'ReferenceError: setTimeout is not defined');
-    const { result, ctx } = e.run('dyn');
-    assert.deepEqual(result, CALL_OK);
-    assert.equal(ctx.vars.get('import'), 'rejected: Not supported');
+    assert.deepEqual(e.run('dyn').result, CALL_OK);
+    assert.equal(e.run('report').ctx.vars.get('import'), 'rejected: Not supported');
   });
 
   it('globalThis holds the language, KSR, console and the script: nothing of the host', () => {
@@ -135,6 +135,32 @@ describe('JsEngine load errors', () => {
     assert.equal(err.code, 'KEMI_ERR_SCRIPT_LOAD');
     assert.equal(err.location, 'scripts/top.js:2:6');
     assert.match(err.message, /^scripts\/top\.js:2:6: TypeError: Cannot read properties of null/);
+  });
+
+  it('compile() reports a syntax error with path:line:column, like load()', () => {
+    const e = load('function ok() {}');
+    let err: unknown;
+    try {
+      e.engine.compile('function ksr_request_route() {\n  let x = ;\n}\n', 'scripts/syntax.js');
+    } catch (caught) {
+      err = caught;
+    }
+    assert.ok(isKemiError(err), 'a KemiError');
+    assert.equal(err.code, 'KEMI_ERR_SCRIPT_LOAD');
+    assert.equal(err.location, 'scripts/syntax.js:2:11');
+    assert.equal(err.message, "scripts/syntax.js:2:11: SyntaxError: Unexpected token ';'");
+  });
+
+  it('compile() runs nothing: not the top level, not a function', () => {
+    const e = load('function ok() {}');
+    const t0 = performance.now();
+    // each of these top levels would fail, log, or never end if it ran
+    e.engine.compile('KSR.info("top level ran");\nnull.x;\nfunction ksr_request_route() { KSR.info("callback ran"); }\nksr_request_route();\nwhile (true) {}\n', 'scripts/effects.js');
+    assert.ok(performance.now() - t0 < 2000);
+    assert.deepEqual(e.records.filter((r) => String(r.msg).endsWith(' ran')), []);
+    // the engine's own script is untouched
+    assert.deepEqual(e.run('ok').result, CALL_OK);
+    assert.equal(e.engine.has('ksr_request_route'), false);
   });
 
   it('exit in the top level does not load', () => {

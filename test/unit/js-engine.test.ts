@@ -54,18 +54,6 @@ describe('JsEngine: KSR calls', () => {
     assert.equal(ctx.vars.get('c'), "too many arguments to 'KSR.t.four' (4 expected, got 5)");
   });
 
-  it('runs async callbacks to the end within the call; a rejection is a failure', () => {
-    const e = load(`
-      async function ksr_request_route() { KSR.pv.sets("$var(s)", "before"); await null; KSR.pv.sets("$var(s)", "after"); }
-      async function later() { await null; KSR.x.exit(); }
-      async function rejects() { await null; throw new Error("async boom"); }`);
-    assert.equal(e.run('ksr_request_route').ctx.vars.get('s'), 'after');
-    assert.deepEqual(e.run('later').result, CALL_EXIT);
-    const f = failureOf(e.run('rejects').result);
-    assert.equal(f.message, 'Error: async boom');
-    assert.equal(f.location, 'scripts/test.js:4:52');
-  });
-
   it('passes the argument of call() as the single string argument', () => {
     const e = load(`function ksr_xhttp_event(evname) { KSR.pv.sets("$var(ev)", evname + ":" + arguments.length); }`);
     assert.equal(e.run('ksr_xhttp_event', 'xhttp:request').ctx.vars.get('ev'), 'xhttp:request:1');

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { encodeNetstring, NetstringDecoder, NetstringError } from '../../host/jsonrpc/netstring.js';
-import { notificationText, parseParams, parseResponse, requestText } from '../../host/jsonrpc/message.js';
+import { jsonTooDeep } from '../../host/json-depth.js';
+import { notificationText, parseParams, parseResponse, requestText, topLevelId } from '../../host/jsonrpc/message.js';
 import { parseServers } from '../../host/jsonrpc/pool.js';
 
 function code(f: () => unknown): string {
@@ -85,12 +86,35 @@ describe('JSON-RPC messages', () => {
   });
 
   test('responses: result or error as JSON text; anything else is not a response', () => {
-    assert.deepEqual(parseResponse('{"jsonrpc":"2.0","id":1,"result":"x"}'), { id: 1, ok: true, result: '"x"' });
-    assert.deepEqual(parseResponse('{"id":2,"result":null}'), { id: 2, ok: true, result: 'null' });
-    assert.deepEqual(parseResponse('{"jsonrpc":"2.0","id":3,"error":{"code":-32601,"message":"no"}}'), { id: 3, ok: false, error: '{"code":-32601,"message":"no"}' });
+    assert.deepEqual(parseResponse('{"jsonrpc":"2.0","id":1,"result":"x"}', 64), { id: 1, ok: true, result: '"x"' });
+    assert.deepEqual(parseResponse('{"id":2,"result":null}', 64), { id: 2, ok: true, result: 'null' });
+    assert.deepEqual(parseResponse('{"jsonrpc":"2.0","id":3,"error":{"code":-32601,"message":"no"}}', 64), { id: 3, ok: false, error: '{"code":-32601,"message":"no"}' });
     for (const bad of ['nope', '[]', '[{"id":1,"result":1}]', '{"id":1}', '{"id":1,"result":1,"error":{}}', '{"result":1}', '{"jsonrpc":"1.0","id":1,"result":1}', '{"jsonrpc":"2.0","method":"x","id":1}']) {
-      assert.equal(parseResponse(bad), null, bad);
+      assert.equal(parseResponse(bad, 64), null, bad);
     }
+  });
+});
+
+describe('answers nested too deeply', () => {
+  test('refused unparsed past the depth, the response object being level 1; the id read from the top level', () => {
+    assert.deepEqual(parseResponse('{"id":7,"result":[[1]]}', 3), { id: 7, ok: true, result: '[[1]]' });
+    assert.deepEqual(parseResponse('{"id":7,"result":[[[1]]]}', 3), { id: 7, ok: false, tooDeep: true });
+    const deep = `{"jsonrpc":"2.0","result":${'['.repeat(100_000)}${']'.repeat(100_000)},"id":42}`;
+    assert.deepEqual(parseResponse(deep, 64), { id: 42, ok: false, tooDeep: true });
+  });
+
+  test('brackets inside strings do not count, escaped quotes do not end a string', () => {
+    assert.equal(jsonTooDeep('{"a":"[[[[{{{{\\"}","b":"\\\\"}', 1), false);
+    assert.equal(jsonTooDeep('["\\"[[["]', 1), false);
+    assert.equal(jsonTooDeep('["\\\\",[[]]]', 2), true);
+  });
+
+  test('topLevelId: only a numeric id of the top-level object, never one nested or inside a string', () => {
+    assert.equal(topLevelId(' {"result":{"id":1},"x":"\\"id\\":2", "id" : 3 }'), 3);
+    assert.equal(topLevelId('{"id":"s"}'), undefined);
+    assert.equal(topLevelId('[{"id":1}]'), undefined);
+    assert.equal(topLevelId('{"result":[["id",4]]}'), undefined);
+    assert.equal(topLevelId('{"a":["x","id"],"id":-5}'), -5);
   });
 });
 

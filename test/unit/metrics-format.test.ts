@@ -16,7 +16,7 @@ import { parsePrometheus, type Sample } from '../helpers/prometheus.js';
 
 /** An engine that answers every callback: the rendering is under test here, not the engines. */
 function idleEngine(): ScriptEngine {
-  return { kind: 'lua', load: () => undefined, has: () => true, call: () => CALL_OK, location: () => undefined, dispose: () => undefined };
+  return { kind: 'lua', load: () => undefined, compile: () => undefined, has: () => true, call: () => CALL_OK, location: () => undefined, dispose: () => undefined };
 }
 
 function only(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): Sample {

@@ -9,7 +9,8 @@ import { after, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { MODULES } from '../../bindings/index.js';
 import { validateConfig } from '../../host/config.js';
-import { Context, type Source, type Suspender } from '../../host/kemi/context.js';
+import { Context } from '../../host/kemi/context.js';
+import type { Source } from '../../host/sip/types.js';
 import { KemiRegistry } from '../../host/kemi/registry.js';
 import { Stats } from '../../host/kemi/stats.js';
 import { buildVersion } from '../../host/reload/reloader.js';
@@ -17,7 +18,8 @@ import type { ScriptVersion } from '../../host/reload/version.js';
 import { ScriptRunner } from '../../host/script-runner.js';
 import { Myself } from '../../host/sip/myself.js';
 import { ENGINES, type EngineName } from '../helpers/runtime.js';
-import { testAsyncModule } from '../helpers/test-async-module.js';
+import { testAsyncModule, type AsyncRecord } from '../helpers/test-async-module.js';
+import { RecordingOwner } from '../helpers/binding-harness.js';
 
 const SRC: Source = { proto: 'udp', ip: '127.0.0.1', port: 5062, localIp: '127.0.0.1', localPort: 5060 };
 
@@ -33,9 +35,11 @@ function script(engine: EngineName, n: number, holdAgain = false): string {
 
 interface Harness {
   readonly runner: ScriptRunner;
+  /** the holds the test module took, to resume them */
+  readonly record: AsyncRecord;
   readonly stats: Stats;
   version(n: number, holdAgain?: boolean): Promise<ScriptVersion>;
-  /** a new message, run through the request route; a Suspender that resumes through the runner */
+  /** a new message, run through the request route; an owner that resumes through the runner */
   message(): Context;
   close(): Promise<void>;
 }
@@ -44,28 +48,23 @@ function harness(engine: EngineName): Harness {
   const log = pino({ level: 'silent' });
   const stats = new Stats();
   const runner = new ScriptRunner(log, stats);
-  const { module } = testAsyncModule();
+  const { module, record } = testAsyncModule();
   const registry = new KemiRegistry([...MODULES, module], { log, stats, myself: new Myself(), script: runner, params: validateConfig({}).modules });
   const opts = { kind: engine, registry, log, cpuMs: 1000, memoryMb: 64 };
-  const suspender: Suspender = {
-    suspend: (ctx) => {
-      ctx.suspended = true;
-      return true;
-    },
-    resume: (ctx, route, arg) => {
-      if (!ctx.suspended) return false;
-      ctx.suspended = false;
-      runner.run(route, ctx, arg);
-      return true;
-    },
-  };
+  const owner = new RecordingOwner(true, (ctx, route, arg) => {
+    if (!ctx.suspended) return false;
+    ctx.suspended = false;
+    runner.run(route, ctx, arg);
+    return true;
+  });
   return {
     runner,
+    record,
     stats,
     version: (n, holdAgain = false) => buildVersion(n, script(engine, n, holdAgain), `v${String(n)}.${engine}`, opts),
     message: () => {
       const ctx = new Context('event', null, SRC);
-      ctx.suspender = suspender;
+      ctx.owner = owner;
       const r = runner.run('ksr_request_route', ctx);
       assert.equal(r.ok, true);
       return ctx;
@@ -118,7 +117,7 @@ for (const engine of ENGINES) {
       // v2 has no RESUME_1: only v1 can run it
       assert.equal(h.runner.has('RESUME_1'), false);
 
-      assert.equal(held.suspender?.resume(held, 'RESUME_1'), true);
+      assert.equal(h.record.resume(held, 'RESUME_1'), true);
       assert.equal(held.vars.get('resumed'), 'v1');
       assert.equal(held.version, null);
       assert.equal(v1.disposed, true);
@@ -150,13 +149,13 @@ for (const engine of ENGINES) {
       h.runner.install(v1);
       const held = h.message();
       h.runner.install(await h.version(2));
-      assert.equal(held.suspender?.resume(held, 'RESUME_1'), true);
+      assert.equal(h.record.resume(held, 'RESUME_1'), true);
       await settle();
       assert.equal(held.suspended, true, 'RESUME_1 held it again');
       assert.equal(held.version, v1);
       assert.equal(v1.disposed, false);
       held.vars.delete('resumed');
-      assert.equal(held.suspender.resume(held, 'RESUME_1'), true);
+      assert.equal(h.record.resume(held, 'RESUME_1'), true);
       assert.equal(held.vars.get('resumed'), 'v1');
       // held again by RESUME_1 once more: the owner lets it go this time
       held.suspended = false;

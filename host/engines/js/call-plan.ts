@@ -182,7 +182,9 @@ export function convertResult(returns: KemiType, r: unknown): unknown {
     case 'long':
       return typeof r === 'number' ? r : -1;
     case 'str':
-    case 'xval':
       return typeof r === 'string' || typeof r === 'number' ? r : null;
+    case 'xval':
+      // a list or table (KSR.pvx.xavp_getd & co.) crosses by copy, as the dispatch callback copies
+      return typeof r === 'string' || typeof r === 'number' || (typeof r === 'object' && r !== null) ? r : null;
   }
 }

@@ -7,8 +7,8 @@
  * prelude's runner, which catches the script's errors inside the isolate. Every KSR function
  * is a small wrapper in the isolate. What its call plan allows (call-plan.ts) it answers
  * itself, or queues for the host; anything else crosses through one sync ivm.Callback for all
- * functions (the function's index first), which runs host/kemi/invoke and returns the
- * converted result: arguments copied once (primitives only), no host exception ever crossing.
+ * functions (the function's index first), which runs host/kemi/invoke (dispatch.ts) and returns
+ * the converted result: arguments copied once (primitives only), no host exception ever crossing.
  * Crossings are the cost to watch (docs/decisions.md, "Call plans"): a callback of a plain
  * route crosses once, to start.
  *
@@ -20,20 +20,30 @@
  * JS — it cannot touch the message or anything else through KSR, it can only compute and
  * change its own globals until it returns or hits the CPU limit.
  *
+ * Limits: cpu_ms is CPU time, checked at every crossing, and a wall-clock timeout for the
+ * script's own code (cpu-budget.ts); memory_mb is isolated-vm's, and an instance that went
+ * over it is rebuilt from the same source (docs/decisions.md, "Out of memory in a script").
+ * A KSR call made after its callback returned (a promise continuation) is refused in the
+ * isolate (prelude.ts).
+ *
  * The process must run with --no-node-snapshot (isolated-vm on Node 20+).
  */
 import ivm from 'isolated-vm';
 import type { Logger } from 'pino';
-import { describeError, isKemiError, KemiError } from '../../errors.js';
+import { describeError, KemiError } from '../../errors.js';
 import { LogLimiter } from '../../log-limiter.js';
-import { Context, SCRIPT_STOP } from '../../kemi/context.js';
-import { ForeignValue, invoke, jsTypeName } from '../../kemi/invoke.js';
+import type { Context } from '../../kemi/context.js';
 import type { BoundFunction } from '../../kemi/registry.js';
 import { CALL_DROP, CALL_EXIT, CALL_OK, type CallResult, type EngineOptions, type ScriptEngine } from '../engine.js';
-import { failure, ScriptLocator } from './js-failures.js';
-import { CallPlan, convertResult, DEFERRED, DEFERRED_UNCHANGED, PURE, READ, REVIEW_RUNS, type PlanKind, type PlanValue } from './call-plan.js';
+import { convertResult, REVIEW_RUNS, type CallPlan } from './call-plan.js';
+import { startBudget, WALL_FACTOR } from './cpu-budget.js';
 import { deadlineGrid, gridTimeout } from './deadline.js';
-import { PRELUDE_FILE, PRELUDE_SOURCE } from './prelude.js';
+import { KsrDispatcher } from './dispatch.js';
+import { idleFrame, type Frame } from './frame.js';
+import { buildInstance, compileOnly, type Instance } from './instance.js';
+import { failure, ScriptLocator } from './js-failures.js';
+import { PlanRunner } from './plan-runner.js';
+import { retire } from './retired.js';
 
 /** The script's top level may take longer than one callback (it builds tables). */
 const LOAD_CPU_MS = 5000;
@@ -42,92 +52,10 @@ const DEFAULT_MEMORY_MB = 128;
 const MIN_MEMORY_MB = 8;
 /** Nested callbacks (a KSR function running another callback) re-enter the same native stack. */
 const MAX_DEPTH = 32;
-/** What the dispatcher throws into the isolate for a stop (prelude.ts: STOPS). */
-const STOP_EXIT = 1;
-const STOP_DROP = 2;
-/** the callback ran past cpu_ms counting its KSR calls (Frame.deadline) */
-const STOP_CPU = 3;
 const LOG_LEVELS = new Set(['debug', 'info', 'warn', 'error']);
-
-/** (callback index, its argument, the plan's answers as JSON, the plan's keys as JSON when they changed) */
-type RunFn = (index: number, arg: string | null, answers: string | null, keys: string | null) => string | undefined;
-/** Bound on the call plans (one per callback name). */
-const PLAN_MAX_ROUTES = 64;
 /** What `run` returns after '|': the callback returned, a stop ended it, or the script's error follows. */
 const STATUS_RETURNED = 0x72; // 'r'
 const STATUS_STOPPED = 0x73; // 's'
-
-/** One live isolate running the script, and the prelude functions the host calls. */
-/**
- * The isolated-vm handle objects (Isolate, Context, Reference, Script, ExternalCopy, Callback)
- * of every disposed engine, kept reachable for the life of the process. When such an object
- * becomes garbage, isolated-vm frees it from a V8 weak callback that needs its per-thread
- * environment; at a natural process exit Node's last GC can run after isolated-vm has torn that
- * environment down, and the process aborts ("IsolateEnvironment::GetCurrent(): Assertion
- * `environment != nullptr' failed"). Never letting them become garbage avoids that. What stays
- * is the small host-side wrapper objects, about ten per engine (the isolates themselves and
- * their heaps are freed by dispose()).
- */
-const retired: unknown[] = [];
-/**
- * Past this many, the oldest half is let go: a script that runs out of memory on every message
- * (its isolate rebuilt each time) must not grow the list for ever. Objects dropped long before
- * the process ends are collected by an ordinary GC, which is safe; only exit-time is not.
- */
-const RETIRED_MAX = 20_000;
-
-function retire(handles: readonly unknown[]): void {
-  retired.push(...handles);
-  if (retired.length > RETIRED_MAX) retired.splice(0, RETIRED_MAX / 2);
-}
-
-interface Instance {
-  readonly isolate: ivm.Isolate;
-  /** every isolated-vm object made for this instance (see `retired`) */
-  readonly handles: unknown[];
-  readonly run: ivm.Reference<RunFn>;
-  readonly resolve: ivm.Reference<(name: string) => number>;
-  readonly where: ivm.Reference<() => string | undefined>;
-  /** the calls the isolate queued and has not handed over (after a callback was stopped) */
-  readonly take: ivm.Reference<() => string>;
-  /** uses of each slot of a callback's plan since last asked (CallPlan.prune) */
-  readonly hits: ivm.Reference<(index: number) => string>;
-  /** callback name → runner index; only found functions are cached */
-  readonly indexes: Map<string, number>;
-  /** callback name → the plan version whose keys this isolate holds */
-  readonly installed: Map<string, number>;
-  /**
-   * An applySync into it threw: it may have been disposed (memory limit). Asking isolated-vm
-   * (`isDisposed`, a native getter) only then keeps that off the path of every call.
-   */
-  suspect: boolean;
-}
-
-/** One running callback: its Context, and whether KSR.x.exit()/drop() stopped it. */
-interface Frame {
-  readonly ctx: Context;
-  /** the callback's name: its call plan */
-  readonly route: string;
-  /** its call plan, and the answers the isolate was given for this run (null: none) */
-  readonly plan: CallPlan | null;
-  answers: PlanValue[] | null;
-  /** a KSR call that changes something ran: what reads answer may no longer hold (call-plan.ts) */
-  dirty: boolean;
-  /**
-   * cpu_ms after the callback started (performance.now()); Infinity without a limit.
-   * isolated-vm's timeout pauses while a KSR call runs on the host, so it counts only the
-   * script's own code; this deadline, checked at every crossing, counts the KSR calls too, as
-   * the Lua engine does.
-   */
-  readonly deadline: number;
-  /** the deadline passed: every later KSR call is refused and the callback fails with the CPU limit */
-  overrun: string | undefined | null;
-  stop: 'exit' | 'drop' | null;
-  /** a KSR call after the stop was refused (logged once per callback) */
-  refused: boolean;
-}
-
-const NO_SOURCE = Object.freeze({ proto: 'udp', ip: '', port: 0, localIp: '', localPort: 0 } as const);
 
 export class JsEngine implements ScriptEngine {
   readonly kind = 'js' as const;
@@ -135,14 +63,14 @@ export class JsEngine implements ScriptEngine {
   private source = '';
   private path = '';
   private locator = new ScriptLocator('');
-  /** [module, function, flags] per KSR function: 1 may be in a call plan, 2 changes nothing, 4/8 stops (exit/drop) */
-  private readonly table: [string, string, number][] = [];
-  /** per callback name, the calls the isolate may answer without crossing (call-plan.ts) */
-  private readonly plans = new Map<string, CallPlan>();
-  /** a deferred call returned something other than what the script was told (a binding's bug) */
-  private readonly mismatches: { value: number };
+  /**
+   * [module, function, flags, failure value] per KSR function: flags 1 may be in a call plan,
+   * 2 changes nothing, 4/8 stops (exit/drop); the failure value is what a late call returns
+   */
+  private readonly table: [string, string, number, unknown][] = [];
+  private readonly plans: PlanRunner;
   private readonly memoryMb: number;
-  /** isolated-vm's per-call options: the timeout is set before each call (deadline.ts) */
+  /** isolated-vm's per-call options: the timeout is set before each call (cpu-budget.ts, deadline.ts) */
   private readonly runOpts: { timeout?: number };
   /** the spacing of the timeout deadlines, in ms (deadline.ts); 0 without a CPU limit */
   private readonly deadlineGrid: number;
@@ -162,13 +90,12 @@ export class JsEngine implements ScriptEngine {
    */
   private readonly link: { engine: JsEngine | null } = { engine: this };
 
-  /** the running callback; a nested call pushes its own and puts this one back */
-  private frame: Frame = idleFrame();
+  /** the host side of KSR calls, and the running callback (a nested call pushes its own and puts this one back) */
+  private readonly ksr: KsrDispatcher;
   private depth = 0;
 
   private disposed = false;
   private disposeWhenIdle = false;
-  private crossed = 0;
 
   /** How many calls the plan of callback `name` holds (call-plan.ts). */
   plannedCalls(name: string): number {
@@ -177,32 +104,47 @@ export class JsEngine implements ScriptEngine {
 
   /** How many times the script's code called back to the host (KSR calls, queue hand-overs): what call plans save. */
   get crossings(): number {
-    return this.crossed;
+    return this.ksr.crossed;
   }
 
   constructor(private readonly opts: EngineOptions) {
     this.memoryMb = opts.memoryMb > 0 ? Math.max(MIN_MEMORY_MB, Math.ceil(opts.memoryMb)) : DEFAULT_MEMORY_MB;
     this.runOpts = opts.cpuMs > 0 ? { timeout: Math.max(1, Math.ceil(opts.cpuMs)) } : {};
     this.deadlineGrid = deadlineGrid(opts.cpuMs);
-    this.scriptLog = opts.log.child({ module: 'script' });
+    // not opts.log.child(): the runtime's engine logger already carries module 'engine', and
+    // pino writes every binding of every child, so the line would carry `module` twice
+    this.scriptLog = opts.registry.scriptLog;
     if (!nodeSnapshotDisabled()) {
       opts.log.warn('isolated-vm on Node 20+ needs node to run with --no-node-snapshot; without it the process may crash');
     }
-    const link = this.link;
     for (const mod of opts.registry.modules) {
       for (const fn of mod.functions) {
         const plannable = fn.pure !== null || fn.read !== null || fn.predict !== null;
         const stops = fn.stops === 'exit' ? 4 : fn.stops === 'drop' ? 8 : 0;
-        this.table.push([mod.name, fn.name, (plannable ? 1 : 0) | (fn.effectFree ? 2 : 0) | stops]);
+        this.table.push([mod.name, fn.name, (plannable ? 1 : 0) | (fn.effectFree ? 2 : 0) | stops, convertResult(fn.returns, undefined)]);
         this.fns.push(fn);
       }
     }
-    // one callback for every KSR function, the function's index first: one persistent handle
-    // per engine instead of one per function
-    this.dispatchCb = new ivm.Callback((index: number, ...args: unknown[]) => link.engine?.dispatchAt(index, args));
-    this.consoleCb = new ivm.Callback((level: unknown, text: unknown, at: unknown) => { link.engine?.console(level, text, at); });
-    this.flushThenCb = new ivm.Callback((slots: unknown, index: number, ...args: unknown[]) => link.engine?.flushThen(slots, index, args));
-    this.mismatches = opts.registry.stats.counter('script', 'deferred_mismatch');
+    this.plans = new PlanRunner(this.fns, opts.log, opts.registry.stats.counter('script', 'deferred_mismatch'), (k, f, m) => { this.warnOnce(k, f, m); });
+    this.ksr = new KsrDispatcher(this.fns, this.plans, opts, (k, f, m) => { this.warnOnce(k, f, m); }, () => this.location());
+    const cbs = JsEngine.callbacks(this.link);
+    this.dispatchCb = cbs.dispatch;
+    this.consoleCb = cbs.console;
+    this.flushThenCb = cbs.flushThen;
+  }
+
+  /**
+   * The host functions the isolates call: one for every KSR function (its index first), so one
+   * persistent handle per engine instead of one per function. Made here, not in the
+   * constructor: isolated-vm keeps them alive for ever, and a closure made in the constructor
+   * shares its context with every other closure made there, some of which hold `this`.
+   */
+  private static callbacks(link: { engine: JsEngine | null }): { dispatch: ivm.Callback; console: ivm.Callback; flushThen: ivm.Callback } {
+    return {
+      dispatch: new ivm.Callback((index: number, ...args: unknown[]) => link.engine?.ksr.dispatch(index, args)),
+      console: new ivm.Callback((level: unknown, text: unknown, at: unknown) => { link.engine?.console(level, text, at); }),
+      flushThen: new ivm.Callback((slots: unknown, index: number, ...args: unknown[]) => link.engine?.ksr.flushThen(slots, index, args)),
+    };
   }
 
   load(source: string, path: string): void {
@@ -211,6 +153,15 @@ export class JsEngine implements ScriptEngine {
     this.path = path;
     this.locator = new ScriptLocator(path);
     this.vm = this.build();
+  }
+
+  /**
+   * Compile `source` as `path` without running any of it (`kemihost check`): throws KemiError
+   * KEMI_ERR_SCRIPT_LOAD with path:line:column for a syntax error. Uses a scratch isolate:
+   * works before load() and leaves the engine as it was.
+   */
+  compile(source: string, path: string): void {
+    compileOnly(source, path, this.memoryMb);
   }
 
   has(name: string): boolean {
@@ -229,15 +180,19 @@ export class JsEngine implements ScriptEngine {
     if (index < 0) return failure('KEMI_ERR_SCRIPT_RUNTIME', `function '${name}' is not defined by ${this.path}`, undefined);
 
     // Save and restore: a KSR function may run another callback before returning.
-    const outer = this.frame;
-    const plan = this.plans.get(name) ?? null;
+    const outer = this.ksr.frame;
+    const plan = this.plans.get(name);
     // renumbering a plan's slots is safe only while no callback runs
     if (plan !== null && ++plan.runs >= REVIEW_RUNS && this.depth === 0) this.review(vm, index, plan);
-    // performance.now(): the monotonic clock isolated-vm's timers use, from an offset
-    const start = this.opts.cpuMs > 0 ? performance.now() : 0;
-    const deadline = this.opts.cpuMs > 0 ? start + this.opts.cpuMs : Infinity;
-    const frame: Frame = { ctx, route: name, stop: null, refused: false, plan, answers: null, dirty: false, deadline, overrun: null };
-    this.frame = frame;
+    const frame: Frame = { ctx, route: name, stop: null, refused: false, plan, answers: null, dirty: false, cpuStart: 0, checkAt: Infinity, overrun: null };
+    const cpuMs = this.opts.cpuMs;
+    if (cpuMs > 0) {
+      // performance.now(): the monotonic clock isolated-vm's timers use, from an offset
+      const now = performance.now();
+      startBudget(frame, now, cpuMs);
+      this.runOpts.timeout = gridTimeout(now, cpuMs * WALL_FACTOR, this.deadlineGrid);
+    }
+    this.ksr.frame = frame;
     ctx.stop = null;
     this.depth++;
     let result: CallResult = CALL_OK;
@@ -253,12 +208,11 @@ export class JsEngine implements ScriptEngine {
           vm.installed.set(name, plan.version);
         }
       }
-      if (this.deadlineGrid > 0) this.runOpts.timeout = gridTimeout(start, this.opts.cpuMs, this.deadlineGrid);
       const out = vm.run.applySync(undefined, [index, arg ?? null, answers, keys], this.runOpts);
       if (typeof out === 'string') {
         // "<queued slots>|<status>[<error>]": the queued calls run first, as they came first
         const bar = out.indexOf('|');
-        if (bar > 0) this.runQueued(frame, out.slice(0, bar));
+        if (bar > 0) this.plans.runQueued(frame, out.slice(0, bar));
         const status = out.charCodeAt(bar + 1);
         if (status === STATUS_STOPPED) stopEnded = true;
         else if (status !== STATUS_RETURNED) result = this.locator.scriptError(out.slice(bar + 2));
@@ -268,10 +222,10 @@ export class JsEngine implements ScriptEngine {
       // the isolate's copy of the plans is in doubt (it may have stopped while installing one)
       vm.installed.clear();
       result = this.locator.hostError(e, { cpuMs: this.opts.cpuMs, memoryMb: this.memoryMb });
-      this.takeQueued(vm, frame);
+      this.takeQueued(vm, frame, this.depth === 1);
     } finally {
       this.depth--;
-      this.frame = outer;
+      this.ksr.frame = outer;
     }
     if (this.depth === 0 && this.disposeWhenIdle) this.dispose();
     if (frame.overrun !== null) {
@@ -359,60 +313,25 @@ export class JsEngine implements ScriptEngine {
   }
 
   private build(): Instance {
-    const log = this.opts.log; // not `this`: see `link`
-    const isolate = new ivm.Isolate({
-      memoryLimit: this.memoryMb,
-      onCatastrophicError: (message) => {
-        log.fatal({ error: message }, 'isolated-vm lost control of a script isolate');
+    return buildInstance(
+      {
+        source: this.source,
+        path: this.path,
+        memoryMb: this.memoryMb,
+        locator: this.locator,
+        table: this.table,
+        consoleCb: this.consoleCb,
+        dispatchCb: this.dispatchCb,
+        flushThenCb: this.flushThenCb,
       },
-    });
-    const handles: unknown[] = [isolate];
-    try {
-      const context = isolate.createContextSync();
-      const table = new ivm.ExternalCopy(this.table);
-      const tableCopy = table.copyInto();
-      handles.push(context, table, tableCopy);
-      const api = context.evalClosureSync(
-        PRELUDE_SOURCE,
-        [this.consoleCb, tableCopy, this.path, this.dispatchCb, this.flushThenCb],
-        { filename: PRELUDE_FILE, result: { reference: true } },
-      );
-      handles.push(api);
-      const vm: Instance = {
-        isolate,
-        handles,
-        run: api.getSync('run', { reference: true }) as ivm.Reference<RunFn>,
-        resolve: api.getSync('resolve', { reference: true }) as ivm.Reference<(name: string) => number>,
-        where: api.getSync('where', { reference: true }) as ivm.Reference<() => string | undefined>,
-        take: api.getSync('take', { reference: true }) as ivm.Reference<() => string>,
-        hits: api.getSync('hits', { reference: true }) as ivm.Reference<(index: number) => string>,
-        indexes: new Map(),
-        installed: new Map(),
-        suspect: false,
-      };
-      handles.push(vm.run, vm.resolve, vm.where, vm.take, vm.hits);
-      api.release();
-      let script: ivm.Script;
-      try {
-        script = isolate.compileScriptSync(this.source, { filename: this.path });
-      } catch (e) {
-        throw this.locator.loadError(e);
-      }
-      handles.push(script);
-      this.runTopLevel(script, context, vm);
-      script.release();
-      return vm;
-    } catch (e) {
-      if (!isolate.isDisposed) isolate.dispose();
-      retire(handles);
-      throw e;
-    }
+      (vm, script, context) => { this.runTopLevel(script, context, vm); },
+    );
   }
 
   private runTopLevel(script: ivm.Script, context: ivm.Context, vm: Instance): void {
-    const outer = this.frame;
+    const outer = this.ksr.frame;
     const frame = idleFrame();
-    this.frame = frame;
+    this.ksr.frame = frame;
     this.depth++;
     let result: CallResult = CALL_OK;
     try {
@@ -421,11 +340,12 @@ export class JsEngine implements ScriptEngine {
       result = this.locator.hostError(e, { cpuMs: Math.max(this.opts.cpuMs, LOAD_CPU_MS), memoryMb: this.memoryMb });
     }
     try {
-      // a KSR.x.exit() the isolate carried out itself is queued for the host (runStop)
-      this.takeQueued(vm, frame);
+      // a KSR.x.exit() the isolate carried out itself is queued for the host (runStop); from
+      // now on a KSR call outside a callback is late (prelude.ts)
+      this.takeQueued(vm, frame, true);
     } finally {
       this.depth--;
-      this.frame = outer;
+      this.ksr.frame = outer;
     }
     if (frame.stop !== null) throw new KemiError('KEMI_ERR_SCRIPT_LOAD', `${this.path}: KSR.x.exit() called while loading the script`);
     if (!result.ok) {
@@ -446,148 +366,27 @@ export class JsEngine implements ScriptEngine {
     plan.prune(text === '' ? [] : text.split(',').map(Number));
   }
 
-  /** Learn a call of the running callback that a later run's isolate may answer itself (call-plan.ts). */
-  private remember(frame: Frame, wasDirty: boolean, fn: BoundFunction, index: number, raw: readonly unknown[], checked: readonly unknown[]): void {
-    if (frame.route === '') return;
-    let kind: PlanKind;
-    if (fn.pure?.(checked) === true) kind = PURE;
-    else if (!wasDirty && fn.read?.(checked) === true) kind = READ;
-    else if (fn.predict === null || fn.predict(frame.ctx, checked) === undefined) return;
-    else if (!fn.predictWhileUnchanged) kind = DEFERRED;
-    else if (!wasDirty) kind = DEFERRED_UNCHANGED;
-    else return;
-    let plan = this.plans.get(frame.route);
-    if (plan === undefined) {
-      if (this.plans.size >= PLAN_MAX_ROUTES) return;
-      plan = new CallPlan();
-      this.plans.set(frame.route, plan);
-    }
-    plan.learn(kind, fn, index, raw, checked);
-  }
-
-  /**
-   * A KSR call that crosses while the isolate holds queued calls: they ran first in the
-   * script, so they run first here, then the call (prelude.ts, wrap). One crossing for both.
-   */
-  private flushThen(slots: unknown, index: number, args: unknown[]): unknown {
-    if (typeof slots === 'string' && slots !== '') this.runQueued(this.frame, slots);
-    return this.dispatchAt(index, args);
-  }
-
-  /**
-   * Run the deferred calls the isolate queued, in order. The script was already given their
-   * results; one that differs is a binding whose `predict` is wrong: counted and logged.
-   * Nothing here throws into the isolate: the script's line is long past.
-   */
-  private runQueued(frame: Frame, slots: string): void {
-    frame.dirty = true;
-    const plan = frame.plan;
-    const answers = frame.answers;
-    for (const part of slots.split(',')) {
-      if (part.charCodeAt(0) === 0x66) {
-        // "f<index>": a call that stopped the callback in the isolate (KemiFunctionDef.stops)
-        this.runStop(frame, Number(part.slice(1)));
-        continue;
-      }
-      if (plan === null || answers === null) continue;
-      const slot = Number(part);
-      try {
-        const ran = plan.runDeferred(slot, frame.ctx);
-        if (ran === null) continue;
-        if (ran.result !== answers[slot]) {
-          this.mismatches.value++;
-          const told = answers[slot];
-          this.warnOnce(`mismatch:${ran.fn.fullName}`, () => ({ function: ran.fn.fullName, returned: ran.result, told }),
-            'a deferred KSR call returned another result than the script was given (script:deferred_mismatch)');
-        }
-      } catch (e) {
-        this.opts.log.error({ err: e, callback: frame.route }, 'internal error in a deferred KSR call');
-      }
-    }
-  }
-
-  /** KSR.x.exit()/drop() that the isolate carried out itself: the host's part (ctx.stop, dropped). */
-  private runStop(frame: Frame, index: number): void {
-    const fn = this.fns[index];
-    if (fn?.stops == null) return;
-    try {
-      invoke(fn, frame.ctx, [], jsTypeName);
-    } catch (e) {
-      if (e === SCRIPT_STOP) {
-        frame.stop = frame.ctx.stop ?? fn.stops;
-        return;
-      }
-      this.opts.log.error({ err: e, function: fn.fullName }, 'internal error in a KSR call that ends the callback');
-    }
-    // it must stop: the callback has ended in the isolate whatever the function did
-    frame.stop = fn.stops;
-  }
-
   /**
    * After a callback was stopped (CPU limit) or the script's top level ran, run what the
-   * isolate still holds queued: a reply sent before the stop is sent. Gone with a disposed isolate.
+   * isolate still holds queued: a reply sent before the stop is sent. Gone with a disposed
+   * isolate. `done`: no callback runs any more (a terminated run could not say so itself).
    */
-  private takeQueued(vm: Instance, frame: Frame): void {
+  private takeQueued(vm: Instance, frame: Frame, done: boolean): void {
     if (vm.isolate.isDisposed) return;
     try {
-      const slots = vm.take.applySync(undefined, []);
-      if (slots !== '') this.runQueued(frame, slots);
+      const slots = vm.take.applySync(undefined, [done]);
+      if (slots !== '') this.plans.runQueued(frame, slots);
     } catch {
       // the isolate is going: what it queued is lost with the callback
     }
   }
 
-  /** The host side of every KSR function (prelude.ts describes the protocol). */
-  private dispatchAt(index: number, args: unknown[]): unknown {
-    this.crossed++;
-    const fn = this.fns[index];
-    // eslint-disable-next-line @typescript-eslint/only-throw-error -- a message, see prelude.ts
-    if (fn === undefined) throw 'internal error: no KSR function at this index';
-    const frame = this.frame;
-    if (frame.stop !== null) {
-      // The script caught the stop and called KSR again: refuse, and throw the stop again.
-      if (!frame.refused) {
-        frame.refused = true;
-        this.warnOnce(`refused:${fn.fullName}`, () => ({ function: fn.fullName, at: this.location() }), 'KSR call after KSR.x.exit()/drop() refused');
-      }
-      // eslint-disable-next-line @typescript-eslint/only-throw-error -- a stop code, see prelude.ts
-      throw frame.stop === 'drop' ? STOP_DROP : STOP_EXIT;
-    }
-    if (frame.overrun !== null || performance.now() > frame.deadline) {
-      frame.overrun ??= this.location();
-      // eslint-disable-next-line @typescript-eslint/only-throw-error -- a stop code, see prelude.ts
-      throw STOP_CPU;
-    }
-    const wasDirty = frame.dirty;
-    if (!fn.effectFree) frame.dirty = true;
-    for (let k = 0; k < args.length; k++) {
-      const a = args[k];
-      if (typeof a === 'object' && a !== null) args[k] = foreign(a);
-    }
-    const raw = fn.pure === null && fn.read === null && fn.predict === null ? null : [...args];
-    let r: unknown;
-    try {
-      r = invoke(fn, frame.ctx, args, jsTypeName);
-      if (raw !== null) this.remember(frame, wasDirty, fn, index, raw, args);
-    } catch (e) {
-      // eslint-disable-next-line @typescript-eslint/only-throw-error -- a message or a stop code, see prelude.ts
-      throw this.raise(e, fn, frame);
-    }
-    return convertResult(fn.returns, r);
-  }
-
-  /** What to throw into the isolate for an exception from a KSR function. */
-  private raise(e: unknown, fn: BoundFunction, frame: Frame): string | number {
-    if (e === SCRIPT_STOP) {
-      frame.stop = frame.ctx.stop ?? 'exit';
-      return frame.stop === 'drop' ? STOP_DROP : STOP_EXIT;
-    }
-    if (isKemiError(e)) return e.message;
-    this.opts.log.error({ err: e, function: fn.fullName }, 'internal error in a KSR function');
-    return `internal error in '${fn.fullName}': ${describeError(e)}`;
-  }
-
   private readonly console = (level: unknown, text: unknown, at: unknown): void => {
+    if (level === 'late' && typeof text === 'string') {
+      this.warnOnce(`late:${text}`, () => ({ function: text, at }),
+        'KSR call refused: made after its callback returned (a promise continuation or an async function after await)');
+      return;
+    }
     if (typeof level !== 'string' || !LOG_LEVELS.has(level) || typeof text !== 'string') return;
     const lvl = level as 'debug' | 'info' | 'warn' | 'error';
     if (!this.scriptLog.isLevelEnabled(lvl)) return;
@@ -604,15 +403,4 @@ export class JsEngine implements ScriptEngine {
 function nodeSnapshotDisabled(): boolean {
   const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
   return flags.includes('--no-node-snapshot');
-}
-
-/** The isolate replaced a non-primitive argument by { t: typeName }: keep only its name. */
-function foreign(a: object): ForeignValue {
-  const t = (a as { t?: unknown }).t;
-  return new ForeignValue(typeof t === 'string' ? t : 'object');
-}
-
-/** The frame outside any callback (and for the script's top level). */
-function idleFrame(): Frame {
-  return { ctx: new Context('event', null, NO_SOURCE), route: '', stop: null, refused: false, plan: null, answers: null, dirty: false, deadline: Infinity, overrun: null };
 }

@@ -4,20 +4,28 @@
  * intrinsics it needs first, so a script that later replaces `JSON`, `Error` or
  * `Array.prototype` methods can confuse only its own error text, never the bridge.
  *
- * Closure arguments: $0 the host console sink (level, text, location), $1 the KSR table
- * ([module, name, flags] per function: 1 may be in a call plan, 2 changes nothing, 4/8 ends
- * the callback as KSR.x.exit/drop do), $2 the
+ * Closure arguments: $0 the host console sink (level, text, location; level 'late' reports a
+ * refused late KSR call, text its name), $1 the KSR table ([module, name, flags, failure
+ * value] per function: flags 1 may be in a call plan, 2 changes nothing, 4/8 ends the callback
+ * as KSR.x.exit/drop do; the failure value is what a refused call returns), $2 the
  * script path, $3 the one sync ivm.Callback behind every KSR function: (table index,
  * ...arguments), $4 the same for a KSR call made while deferred calls are queued: (queued
  * slots "slot,slot,…", table index, ...arguments), the host runs the queue, then the call.
  * Returns { run, resolve, where, take, hits } for the host.
+ *
+ * KSR only while a callback runs (or the top level, until the host takes its queue): a promise
+ * continuation or an async function's tail runs after `run` has returned (V8 runs microtasks
+ * when the outermost call into the isolate ends), when the host has already finished with
+ * the callback's message; by then a KSR call could only act out of order on a message that is
+ * done, or on another. Such a call is refused: it returns the function's failure value (-1,
+ * false, null), does nothing, and is reported once per callback.
  *
  * Call plans (host/engines/js/call-plan.ts): a run is given the answers of its callback's plan
  * by slot, and the plan's keys when they changed. A call found in the plan is answered here:
  * PURE always, READ while nothing has changed yet in this run (FRESH), DEFERRED by queueing
  * the slot and returning the predicted result (DEFERRED_UNCHANGED: only while FRESH).
  * KSR.x.exit()/drop() (flags 4/8) queue "f<index>" and end the run here. The queue goes to
- * the host with the next KSR call that crosses ($4) and with run's result; take() hands it
+ * the host with the next KSR call that crosses ($4) and with run's result; take(done) hands it
  * over after a run that was stopped (CPU limit) or after the script's top level.
  *
  * Host → isolate protocol of a KSR function's callback (it never lets a host exception cross):
@@ -31,6 +39,8 @@
  * function or symbol (which isolated-vm cannot copy) gets invoke's ordinary "bad argument"
  * message and a large object is never deep-copied just to be refused.
  */
+import { PRELUDE_TEXT } from './prelude-text.js';
+
 export const PRELUDE_FILE = 'kemihost:prelude';
 
 export const PRELUDE_SOURCE = String.raw`'use strict';
@@ -48,6 +58,11 @@ const MapCtor = Map;
 const mapGet = MapCtor.prototype.get, mapSet = MapCtor.prototype.set;
 const stringify = JSON.stringify;
 const parseJson = JSON.parse;
+// a top-level const/let binding is not a property of the global object: read it by name with a
+// function made in the global scope (FunctionCtor and reExec captured before the script runs)
+const FunctionCtor = Function;
+const reExec = RegExp.prototype.exec;
+const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 const StringCtor = String;
 const isPrototypeOf = Object.prototype.isPrototypeOf;
 const objectToString = Object.prototype.toString;
@@ -60,38 +75,7 @@ deleteProperty(G, 'console');
 deleteProperty(Atomics, 'wait');
 deleteProperty(Atomics, 'waitAsync');
 
-function cut(s, n) {
-  return s.length > n ? apply(strSlice, s, [0, n]) + '…' : s;
-}
-
-function isError(v) {
-  return v !== null && typeof v === 'object' && apply(isPrototypeOf, ErrorProto, [v]);
-}
-
-/** A readable text for any value: console arguments and thrown non-Error values. */
-function show(v) {
-  try {
-    switch (typeof v) {
-      case 'string':
-        return v;
-      case 'function':
-        return '[function ' + StringCtor(v.name) + ']';
-      case 'object':
-        if (v === null) return 'null';
-        if (isError(v)) return StringCtor(v.name) + ': ' + StringCtor(v.message);
-        try {
-          const s = stringify(v);
-          if (typeof s === 'string') return s;
-        } catch {}
-        return apply(objectToString, v, []);
-      default:
-        return StringCtor(v);
-    }
-  } catch {
-    return '[unprintable value]';
-  }
-}
-
+${PRELUDE_TEXT}
 function arg(a) {
   const t = typeof a;
   if (t === 'object') return a === null ? null : { t: isArray(a) ? 'array' : 'object' };
@@ -116,6 +100,8 @@ const STOPS = [
 // slot (byArgs); kind and answer by slot. Not used once a stop was seen, so every later KSR
 // call crosses and is refused by the host as before.
 let PLAN = null, KINDS = null, ANSWERS = null, HITS = null, STOPPED = false, FRESH = true;
+// runs in progress; the top level counts as one until the host takes its queue. 0: a KSR call is late
+let ACTIVE = 1, LATE_REPORTED = false;
 // deferred calls queued and not yet handed to the host: "slot,slot,…", and how many
 let QUEUE = '', QUEUED = 0;
 const MAX_QUEUED = 64;
@@ -169,9 +155,22 @@ function fromHost(e, w) {
   return e;
 }
 
+/** A KSR call made when no callback runs (see the top): refused, reported once per callback. */
+function late(i, w) {
+  if (!LATE_REPORTED) {
+    LATE_REPORTED = true;
+    const mod = table[i][0];
+    try {
+      hostLog('late', 'KSR.' + (mod === '' ? '' : mod + '.') + table[i][1], where(w));
+    } catch {}
+  }
+  return table[i][3];
+}
+
 function wrap(name, i, planned, effectFree, stops) {
   const w = {
     [name]() {
+      if (ACTIVE === 0) return late(i, w);
       if (stops !== 0 && !STOPPED && arguments.length === 0) {
         // KSR.x.exit()/drop(): end the callback here; the host does its part after what came
         // before (a queued reply is sent, then the stop), without a crossing of its own
@@ -238,61 +237,6 @@ for (let i = 0; i < table.length; i++) {
   target[name] = wrap(name, i, (flags & 1) !== 0, (flags & 2) !== 0, (flags & 4) !== 0 ? 1 : (flags & 8) !== 0 ? 2 : 0);
 }
 
-function prepare(_e, sites) {
-  for (let k = 0; k < sites.length; k++) {
-    const s = sites[k];
-    if (s.getFileName() === PATH) return PATH + ':' + StringCtor(s.getLineNumber());
-  }
-  return undefined;
-}
-
-/** "path:line" of the innermost script frame below 'skip' (the user's line, not ours). */
-function where(skip) {
-  const savedPrepare = ErrorCtor.prepareStackTrace, savedLimit = ErrorCtor.stackTraceLimit;
-  try {
-    ErrorCtor.prepareStackTrace = prepare;
-    ErrorCtor.stackTraceLimit = 32;
-    const holder = {};
-    captureStackTrace(holder, skip);
-    const at = holder.stack;
-    return typeof at === 'string' ? at : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    try {
-      ErrorCtor.prepareStackTrace = savedPrepare;
-      ErrorCtor.stackTraceLimit = savedLimit;
-    } catch {}
-  }
-}
-
-/** V8 renders a stack on first read: read it with V8's own format, not the script's. */
-function standardStack(e) {
-  let saved, swapped = false;
-  try {
-    saved = ErrorCtor.prepareStackTrace;
-    ErrorCtor.prepareStackTrace = undefined;
-    swapped = true;
-  } catch {}
-  try {
-    return e.stack;
-  } finally {
-    if (swapped) {
-      try {
-        ErrorCtor.prepareStackTrace = saved;
-      } catch {}
-    }
-  }
-}
-
-function logger(level) {
-  const f = function () {
-    let text = '';
-    for (let k = 0; k < arguments.length; k++) text += (k === 0 ? '' : ' ') + show(arguments[k]);
-    hostLog(level, cut(text, 16384), where(f));
-  };
-  return f;
-}
 const hidden = { writable: true, enumerable: false, configurable: true };
 defineProperty(G, 'KSR', { ...hidden, value: KSR });
 defineProperty(G, 'console', {
@@ -302,12 +246,26 @@ defineProperty(G, 'console', {
 
 const fns = [];
 
-/** Index of a global function the host may call, or -1. Reads the property: runs no script code. */
+/**
+ * Index of a global function the host may call, or -1: a global property (function
+ * declarations, var) read by its descriptor, or a top-level const/let binding (Kamailio's
+ * app_jsdt accepts "const ksr_request_route = function…"); neither read runs script code.
+ */
 function resolve(name) {
   const d = getOwnPropertyDescriptor(G, name);
-  if (d === undefined || typeof d.value !== 'function') return -1;
-  fns[fns.length] = d.value;
+  const f = d === undefined ? lexical(name) : d.value;
+  if (typeof f !== 'function') return -1;
+  fns[fns.length] = f;
   return fns.length - 1;
+}
+
+function lexical(name) {
+  if (apply(reExec, IDENT, [name]) === null) return undefined;
+  try {
+    return FunctionCtor('return typeof ' + name + ' === "function" ? ' + name + ' : undefined;')();
+  } catch {
+    return undefined; // not yet initialised (a binding read before its declaration ran)
+  }
 }
 
 /** Make the isolate's copy of a callback's plan: JSON of [function index, arguments, kind] (or null) by slot. */
@@ -350,7 +308,9 @@ function hits(i) {
  */
 function run(i, argument, answers, keys) {
   const f = fns[i];
+  if (ACTIVE === 0) LATE_REPORTED = false;
   const outerPlan = PLAN, outerKinds = KINDS, outerAnswers = ANSWERS, outerHits = HITS, outerStopped = STOPPED, outerFresh = FRESH;
+  ACTIVE++;
   STOPPED = false;
   FRESH = true;
   PLAN = null;
@@ -373,6 +333,7 @@ function run(i, argument, answers, keys) {
   } catch (e) {
     status = failed(e);
   } finally {
+    ACTIVE--;
     PLAN = outerPlan;
     KINDS = outerKinds;
     ANSWERS = outerAnswers;
@@ -384,25 +345,20 @@ function run(i, argument, answers, keys) {
   return takeQueue() + '|' + status;
 }
 
-/** run's status for what a callback threw: 's' for the stop that ended it, else 'e' and the error. */
-function failed(e) {
-  // The stop ending the callback is no error: the host knows which way it stopped.
-  if (e === STOPS[1] || e === STOPS[2] || e === STOPS[3]) return 's';
-  let message, stack = '';
-  try {
-    if (isError(e)) {
-      const name = e.name, msg = e.message, s = standardStack(e);
-      message = StringCtor(name) + (msg === '' || msg === undefined ? '' : ': ' + StringCtor(msg));
-      if (typeof s === 'string') stack = cut(s, 8192);
-    } else {
-      message = 'uncaught exception: ' + show(e);
-    }
-  } catch {
-    message = 'uncaught exception (describing it failed)';
+/**
+ * Hand the queue over after a run that did not return (CPU limit, termination) or after the top
+ * level. 'done': no callback runs any more, so from now on a KSR call is late; and a run that was
+ * terminated skipped its 'finally', so the state it would have restored is reset here.
+ */
+function take(done) {
+  if (done) {
+    ACTIVE = 0;
+    PLAN = KINDS = ANSWERS = HITS = null;
+    STOPPED = false;
+    FRESH = true;
   }
-  message = cut(message, 2048);
-  return 'e' + message.length + '|' + message + stack;
+  return takeQueue();
 }
 
-return { run, resolve, where: () => where(undefined), take: takeQueue, hits };
+return { run, resolve, where: () => where(undefined), take, hits };
 `;

@@ -3,8 +3,13 @@
  * tables of host functions (lua_pushcfunction), callbacks are fetched by registry reference,
  * and every KSR call goes through host/kemi/invoke — the calling pattern that measured
  * fastest here (../shared/MEASUREMENTS.md).
+ *
+ * What a script can reach is lua-stdlib.ts (lua.stdlib: safe by default); the CPU and memory
+ * limits and the stop of KSR.x.exit()/drop() are lua-limits.ts: once a callback is stopped,
+ * every further KSR call of it raises the stop again and does nothing, and its result is
+ * CALL_EXIT/CALL_DROP (or the limit's failure) whatever the script does.
  */
-import { lauxlib, lua, lualib, to_jsstring, to_luastring, type LuaDebug, type LuaState } from 'fengari';
+import { lauxlib, lua, to_jsstring, to_luastring, type LuaDebug, type LuaState } from 'fengari';
 import { describeError, isKemiError, KemiError } from '../../errors.js';
 import { Context, SCRIPT_STOP } from '../../kemi/context.js';
 import { ForeignValue, invoke, luaTypeName } from '../../kemi/invoke.js';
@@ -19,15 +24,18 @@ import {
   type ScriptEngine,
   type ScriptFailure,
 } from '../engine.js';
+import { Frame, HEAP_FULL, HOOK_COUNT, KSR_CALL_WORK, LuaLimits, WORK_CHECK } from './lua-limits.js';
+import { openStdlib } from './lua-stdlib.js';
 import { decodeLuaString, encodeLuaString, pushJsString } from './lua-strings.js';
-import { LUA_PRELUDE } from './prelude.js';
+import { pushStructured } from './lua-values.js';
 
 const REG = lua.LUA_REGISTRYINDEX;
 /** The message handler lives at this stack index for the whole life of the state. */
 const MSGH = 1;
-/** Instructions between two checks of the CPU deadline. */
-const HOOK_COUNT = 1000;
-/** The script's top level may take longer than one callback (it builds tables, reads files). */
+const MB = 1024 * 1024;
+/** How far up the stack a limit's location looks for a line of the script. */
+const LOCATE_LEVELS = 8;
+/** The script's top level may take longer than one callback (it builds its tables). */
 const LOAD_CPU_MS = 5000;
 
 const NO_MESSAGE = new Context('event', null, { proto: 'udp', ip: '', port: 0, localIp: '', localPort: 0 });
@@ -40,32 +48,58 @@ export class LuaEngine implements ScriptEngine {
   private ctx: Context = NO_MESSAGE;
   private readonly refs = new Map<string, number>();
   private stopRef = 0;
-  private deadline = Infinity;
-  private cpuHit = false;
   private path = '';
+  private readonly limits: LuaLimits;
 
-  constructor(private readonly opts: EngineOptions) {}
+  constructor(private readonly opts: EngineOptions) {
+    this.limits = new LuaLimits(opts.memoryMb * MB, {
+      locate: (L, level) => this.locate(L, level),
+      raiseStop: (L) => this.raiseStop(L),
+    });
+  }
+
+  /** ScriptEngine.compile: in a bare state of its own, so this engine stays as it was. */
+  compile(source: string, path: string): void {
+    LuaEngine.compile(source, path);
+  }
+
+  /**
+   * Compile a script without running any of it (`kemihost check`). Throws KemiError
+   * KEMI_ERR_SCRIPT_LOAD with file:line on a syntax error.
+   */
+  static compile(source: string, path: string): void {
+    const L = lauxlib.luaL_newstate();
+    try {
+      if (lauxlib.luaL_loadbuffer(L, encodeLuaString(source), null, to_luastring(`@${path}`)) !== lua.LUA_OK) {
+        const msg = popString(L);
+        throw new KemiError('KEMI_ERR_SCRIPT_LOAD', msg, { location: locationOf(msg) });
+      }
+    } finally {
+      lua.lua_close(L);
+    }
+  }
 
   load(source: string, path: string): void {
     if (this.L !== null) throw new KemiError('KEMI_ERR_ENGINE', 'a Lua engine instance loads one script');
     this.path = path;
     const L = lauxlib.luaL_newstate();
     this.L = L;
-    lualib.luaL_openlibs(L);
     lua.lua_createtable(L, 0, 0);
     this.stopRef = lauxlib.luaL_ref(L, REG);
     lua.lua_pushcfunction(L, this.messageHandler);
-    if (this.opts.cpuMs > 0) lua.lua_sethook(L, this.cpuHook, lua.LUA_MASKCOUNT, HOOK_COUNT);
-
-    this.runChunk(L, LUA_PRELUDE, '=kemihost-prelude', true);
+    openStdlib(L, this.opts.luaStdlib ?? 'safe', this.limits, (L1, text) => {
+      this.opts.log.info({ at: this.locate(L1, 1) }, text);
+    });
+    // Always on: it enforces cpu_ms and memory_mb and keeps raising a stop.
+    lua.lua_sethook(L, this.limits.hook, lua.LUA_MASKCOUNT, HOOK_COUNT);
     this.buildKsr(L);
-    this.runChunk(L, source, `@${path}`, false);
+    this.runChunk(L, source, `@${path}`);
   }
 
   has(name: string): boolean {
     const L = this.L;
     if (L === null) return false;
-    const t = lua.lua_getglobal(L, to_luastring(name));
+    const t = rawGlobal(L, name);
     lua.lua_pop(L, 1);
     return t === lua.LUA_TFUNCTION;
   }
@@ -78,13 +112,11 @@ export class LuaEngine implements ScriptEngine {
 
     // Save and restore: a KSR function may run another callback before returning.
     const outerCtx = this.ctx;
-    const outerDeadline = this.deadline;
     const outerL = this.callL;
     this.ctx = ctx;
     this.callL = L;
-    this.cpuHit = false;
     ctx.stop = null;
-    if (this.opts.cpuMs > 0) this.deadline = performance.now() + this.opts.cpuMs;
+    const frame = this.limits.enter(this.opts.cpuMs);
     lua.lua_rawgeti(L, REG, ref);
     let nargs = 0;
     if (arg !== undefined) {
@@ -92,10 +124,11 @@ export class LuaEngine implements ScriptEngine {
       nargs = 1;
     }
     const status = lua.lua_pcall(L, nargs, 0, MSGH);
+    const result = frame.stop !== null ? this.stopResult(L, frame) : status === lua.LUA_OK ? completed(ctx) : this.takeError(L);
+    this.limits.leave();
     this.ctx = outerCtx;
-    this.deadline = outerDeadline;
     this.callL = outerL;
-    return status === lua.LUA_OK ? completed(ctx) : this.takeError(L, ctx);
+    return result;
   }
 
   location(): string | undefined {
@@ -117,7 +150,7 @@ export class LuaEngine implements ScriptEngine {
 
   private lookup(L: LuaState, name: string): number {
     let ref = -1;
-    if (lua.lua_getglobal(L, to_luastring(name)) === lua.LUA_TFUNCTION) {
+    if (rawGlobal(L, name) === lua.LUA_TFUNCTION) {
       ref = lauxlib.luaL_ref(L, REG);
     } else {
       lua.lua_pop(L, 1);
@@ -127,28 +160,22 @@ export class LuaEngine implements ScriptEngine {
     return ref;
   }
 
-  private runChunk(L: LuaState, source: string, chunkName: string, passStop: boolean): void {
+  private runChunk(L: LuaState, source: string, chunkName: string): void {
     const status = lauxlib.luaL_loadbuffer(L, encodeLuaString(source), null, to_luastring(chunkName));
     if (status !== lua.LUA_OK) {
-      const msg = this.popString(L);
+      const msg = popString(L);
       throw new KemiError('KEMI_ERR_SCRIPT_LOAD', msg, { location: locationOf(msg) });
-    }
-    let nargs = 0;
-    if (passStop) {
-      lua.lua_rawgeti(L, REG, this.stopRef);
-      nargs = 1;
     }
     const outerCtx = this.ctx;
     this.ctx = NO_MESSAGE;
     this.callL = L;
-    this.cpuHit = false;
-    this.deadline = performance.now() + Math.max(this.opts.cpuMs, LOAD_CPU_MS);
-    const run = lua.lua_pcall(L, nargs, 0, MSGH);
+    const frame = this.limits.enter(Math.max(this.opts.cpuMs, LOAD_CPU_MS));
+    const run = lua.lua_pcall(L, 0, 0, MSGH);
+    const result = frame.stop !== null ? this.stopResult(L, frame) : run === lua.LUA_OK ? CALL_OK : this.takeError(L);
+    this.limits.leave();
     this.ctx = outerCtx;
     this.callL = null;
-    this.deadline = Infinity;
-    if (run !== lua.LUA_OK) {
-      const result = this.takeError(L, NO_MESSAGE);
+    if (result !== CALL_OK) {
       const msg = result.ok ? 'KSR.x.exit() called while loading the script' : result.failure.message;
       const location = result.ok ? undefined : result.failure.location;
       throw new KemiError('KEMI_ERR_SCRIPT_LOAD', msg, { location });
@@ -175,6 +202,10 @@ export class LuaEngine implements ScriptEngine {
     const returns = fn.returns;
     return (L) => {
       this.callL = L;
+      // a stopped callback's KSR calls do nothing: they only raise the stop again
+      const frame = this.limits.frame;
+      if (frame.stop !== null) return this.raiseStop(L);
+      if ((frame.work += KSR_CALL_WORK) >= WORK_CHECK) this.limits.work(L, 0);
       const n = lua.lua_gettop(L);
       const args: unknown[] = [];
       for (let i = 1; i <= n; i++) args.push(toJs(L, i));
@@ -191,8 +222,8 @@ export class LuaEngine implements ScriptEngine {
   /** Turn a JS exception from a KSR function into a Lua error at the calling script line. */
   private raise(L: LuaState, e: unknown, fn: BoundFunction): never {
     if (e === SCRIPT_STOP) {
-      lua.lua_rawgeti(L, REG, this.stopRef);
-      return lua.lua_error(L);
+      this.limits.markStop(this.ctx.stop === 'drop' ? 'drop' : 'exit');
+      return this.raiseStop(L);
     }
     let msg: string;
     if (isKemiError(e)) {
@@ -206,49 +237,70 @@ export class LuaEngine implements ScriptEngine {
     return lua.lua_error(L);
   }
 
-  private readonly cpuHook = (L: LuaState): void => {
-    if (performance.now() <= this.deadline) return;
-    this.cpuHit = true;
-    this.deadline = -Infinity; // keep failing if the script somehow gets control back
+  /** The stop is a flag on the frame (lua-limits.ts); the sentinel is only what unwinds. */
+  private raiseStop(L: LuaState): never {
     lua.lua_rawgeti(L, REG, this.stopRef);
-    lua.lua_error(L);
-  };
+    return lua.lua_error(L);
+  }
 
-  /** Runs where the error happened: adds the traceback, passes the stop sentinel through. */
+  /** file:line of the nearest script line at or above `level` of L's stack. */
+  private locate(L: LuaState, level: number): string | undefined {
+    const ar = {} as LuaDebug;
+    for (let i = level; i < level + LOCATE_LEVELS && lua.lua_getstack(L, i, ar) !== 0; i++) {
+      lua.lua_getinfo(L, to_luastring('Sl'), ar);
+      if (ar.currentline > 0) return `${ar.short_src === null ? this.path : to_jsstring(ar.short_src)}:${String(ar.currentline)}`;
+    }
+    return undefined;
+  }
+
+  /** Runs where the error happened: adds the traceback, passes a stop through. */
   private readonly messageHandler = (L: LuaState): number => {
-    lua.lua_rawgeti(L, REG, this.stopRef);
-    const isStop = lua.lua_rawequal(L, 1, -1);
-    lua.lua_pop(L, 1);
-    if (isStop) return 1;
+    if (this.limits.stopped) return 1;
     const t = lua.lua_type(L, 1);
     const msg = t === lua.LUA_TSTRING || t === lua.LUA_TNUMBER ? lua.lua_tostring(L, 1) : lauxlib.luaL_tolstring(L, 1);
     lauxlib.luaL_traceback(L, L, msg, 1);
     return 1;
   };
 
-  private takeError(L: LuaState, ctx: Context): CallResult {
-    lua.lua_rawgeti(L, REG, this.stopRef);
-    const isStop = lua.lua_rawequal(L, -1, -2);
-    lua.lua_pop(L, 1);
-    if (isStop) {
-      lua.lua_settop(L, MSGH);
-      if (this.cpuHit) {
-        const ms = String(this.opts.cpuMs);
-        return failure('KEMI_ERR_CPU_LIMIT', `script exceeded the CPU limit of ${ms} ms`, undefined);
+  /** A stopped callback's result, whatever its status: the script cannot have swallowed the stop. */
+  private stopResult(L: LuaState, f: Frame): CallResult {
+    lua.lua_settop(L, MSGH);
+    switch (f.stop) {
+      case 'drop':
+        return CALL_DROP;
+      case 'cpu':
+        return failure('KEMI_ERR_CPU_LIMIT', `script exceeded the CPU limit of ${String(this.opts.cpuMs)} ms`, f.location);
+      case 'memory': {
+        if (f.detail === HEAP_FULL) return failure('KEMI_ERR_MEMORY_LIMIT', `script stopped: ${HEAP_FULL}`, f.location);
+        const detail = f.detail === '' ? '' : ` (${f.detail})`;
+        return failure('KEMI_ERR_MEMORY_LIMIT', `script exceeded the memory limit of ${String(this.opts.memoryMb)} MB${detail}`, f.location);
       }
-      return ctx.stop === 'drop' ? CALL_DROP : CALL_EXIT;
+      default:
+        return CALL_EXIT;
     }
-    const text = this.popString(L);
+  }
+
+  private takeError(L: LuaState): CallResult {
+    const text = popString(L);
     lua.lua_settop(L, MSGH);
     const [message = text, ...rest] = text.split('\n');
     return failure('KEMI_ERR_SCRIPT_RUNTIME', message, locationOf(message), rest.join('\n'));
   }
+}
 
-  private popString(L: LuaState): string {
-    const s = lua.lua_tostring(L, -1);
-    lua.lua_pop(L, 1);
-    return s === null ? 'unknown error (not a string)' : to_jsstring(s);
-  }
+function popString(L: LuaState): string {
+  const s = lua.lua_tostring(L, -1);
+  lua.lua_pop(L, 1);
+  return s === null ? 'unknown error (not a string)' : to_jsstring(s);
+}
+
+/** Push the global `name` without running the script's code (no __index on _G). */
+function rawGlobal(L: LuaState, name: string): number {
+  lua.lua_pushglobaltable(L);
+  lua.lua_pushstring(L, to_luastring(name));
+  const t = lua.lua_rawget(L, -2);
+  lua.lua_remove(L, -2);
+  return t;
 }
 
 /** A callback that returned: KSR.x.exit/drop may have been called and swallowed by the script. */
@@ -288,6 +340,7 @@ function pushResult(L: LuaState, returns: KemiType, r: unknown): number {
     case 'xval':
       if (typeof r === 'string') pushJsString(L, r);
       else if (typeof r === 'number') pushNumber(L, r);
+      else if (returns === 'xval' && typeof r === 'object' && r !== null) pushStructured(L, r);
       else lua.lua_pushnil(L);
       return 1;
   }

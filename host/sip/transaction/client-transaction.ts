@@ -11,10 +11,11 @@
  * Timers D and K last `wt_timer` (Kamailio's wait timer) instead of RFC 3261's 32 s / T4; over
  * TCP they are 0. A branch's outcome for the best-reply choice (§16.7) is `finalCode`.
  */
-import type { HeaderEdits, Source } from '../../kemi/context.js';
+import type { HeaderEdits, Source } from '../types.js';
 import { parseSipMessage, type SipMessage } from '../message.js';
 import type { SipConnection, SipSocket } from '../socket.js';
 import { buildAck, buildCancel } from './messages.js';
+import { notifyWire } from './tm-settings.js';
 import type { ServerTransaction } from './server-transaction.js';
 
 type ClientState = 'calling' | 'proceeding' | 'completed' | 'terminated';
@@ -38,10 +39,20 @@ export class ClientTransaction {
   finalReason = '';
   /** the final reply received, null when the outcome was decided here (408, 478, 487) */
   finalReply: SipMessage | null = null;
+  /** where the reply being handled came from (the reply route's $si, nathelper's source) */
+  replySrc: Source | null = null;
   /** the scripts' edits for relaying finalReply upstream */
   finalEdits: HeaderEdits | null = null;
   /** the outcome was decided here, not by a reply; a later reply is then only ACKed */
   localFinal = false;
+  /** the branch flags it was sent with; its reply and branch-failure routes see (and change) them */
+  bflags = 0;
+  /** a reply came from the network (t_branch_replied, t_any_replied: Kamailio's F_RB_REPLIED) */
+  replied = false;
+  /** the status of the last reply received, 0 when none (t_grep_status) */
+  lastReceived = 0;
+  /** the final-response timer decided it (t_branch_timeout, t_any_timeout: F_RB_TIMEOUT) */
+  timedOut = false;
   private request: Buffer | null;
   private sentParsed: SipMessage | null = null;
   private ack: Buffer | null = null;
@@ -66,6 +77,8 @@ export class ClientTransaction {
     private readonly socket: SipSocket | null,
     private readonly ip: string,
     private readonly port: number,
+    /** SEND_NO_CONNECT / SEND_CLOSE for everything this branch sends (set_forward_close & co.) */
+    private readonly sendFlags = 0,
   ) {
     this.method = server.method;
     this.isInvite = server.isInvite;
@@ -86,13 +99,20 @@ export class ClientTransaction {
     return this.socket?.proto === 'tcp';
   }
 
+  private get boundary(): ServerTransaction['layer']['host']['boundary'] {
+    return this.server.layer.host.boundary;
+  }
+
   private get timers(): ServerTransaction['layer']['timers'] {
     return this.server.layer.timers;
   }
 
   /** Send the request and start Timer A/E (UDP) and the final-response timer. */
   start(frMs: number): void {
-    if (this.request !== null) this.send(this.request);
+    if (this.request !== null) {
+      this.send(this.request);
+      this.tellWire(this.request, true);
+    }
     const now = Date.now();
     if (!this.reliable) {
       this.interval = this.timers.t1;
@@ -111,8 +131,14 @@ export class ClientTransaction {
       if (this.isInvite && code >= 300 && this.ack !== null) this.send(this.ack);
       return;
     }
+    this.replied = true;
+    this.lastReceived = code;
+    if (this.server.settings?.wire != null) {
+      notifyWire(this.server.settings, { data: msg.raw, isRequest: false, proto: src.proto, srcIp: src.ip, srcPort: src.port, dstIp: src.localIp, dstPort: src.localPort });
+    }
     const core = this.server.layer.host.runCoreReplyRoute(msg, src, conn, socket);
     if (core === null) return;
+    this.replySrc = src;
     if (code < 200) this.onProvisional(msg, core.hasHeaderEdits ? core.headerEdits : null);
     else this.onFinal(msg, core.hasHeaderEdits ? core.headerEdits : null);
   }
@@ -224,6 +250,7 @@ export class ClientTransaction {
     this.server.layer.c.timeouts.value++;
     this.interval = 0;
     this.localFinal = true;
+    this.timedOut = true;
     this.finalCode = 408;
     this.finalReason = 'Request Timeout';
     if (this.isInvite && this.provisional && this.cancelState === 'none') this.sendCancel();
@@ -241,12 +268,12 @@ export class ClientTransaction {
     this.cancelState = 'sent';
     this.cancelBuf = buildCancel(this.sent());
     this.send(this.cancelBuf);
+    this.tellWire(this.cancelBuf, true);
     if (this.reliable) return;
     const now = Date.now();
     this.cancelInterval = this.timers.t1;
     this.cancelDeadline = now + this.server.frMs();
-    this.cancelTimer = setTimeout(cancelTimer, this.cancelInterval, this);
-    this.cancelTimer.unref();
+    this.cancelTimer = this.boundary.timeout('tm-timer', this.cancelInterval, cancelTimer, this);
   }
 
   onCancelTimer(): void {
@@ -257,8 +284,7 @@ export class ClientTransaction {
     this.send(this.cancelBuf);
     this.server.layer.c.retransmissions.value++;
     this.cancelInterval = Math.min(this.cancelInterval * 2, this.timers.t2);
-    this.cancelTimer = setTimeout(cancelTimer, Math.min(this.cancelInterval, this.cancelDeadline - now), this);
-    this.cancelTimer.unref();
+    this.cancelTimer = this.boundary.timeout('tm-timer', Math.min(this.cancelInterval, this.cancelDeadline - now), cancelTimer, this);
   }
 
   private stopCancel(): void {
@@ -272,8 +298,12 @@ export class ClientTransaction {
     if (this.timer !== null) clearTimeout(this.timer);
     let at = this.deadline;
     if (this.interval > 0 && this.nextRetransmit < at) at = this.nextRetransmit;
-    this.timer = setTimeout(clientTimer, Math.max(0, at - now), this);
-    this.timer.unref();
+    this.timer = this.boundary.timeout('tm-timer', at - now, clientTimer, this);
+  }
+
+  /** The Request-URI this branch was sent to (uac_auth answers for it); null when it never went out. */
+  sentUri(): string | null {
+    return this.request === null ? null : this.sent().ruri;
   }
 
   /** The request as sent, parsed when an ACK or CANCEL must be built from it. */
@@ -285,8 +315,15 @@ export class ClientTransaction {
     return this.sentParsed;
   }
 
+  /** a first send (not a retransmission) for the wire observers (siptrace) */
+  private tellWire(data: Buffer, isRequest: boolean): void {
+    const sock = this.socket;
+    if (sock === null || this.server.settings?.wire == null) return;
+    notifyWire(this.server.settings, { data, isRequest, proto: sock.proto, srcIp: sock.localIp, srcPort: sock.localPort, dstIp: this.ip, dstPort: this.port });
+  }
+
   private send(data: Buffer): void {
-    this.socket?.send(data, this.ip, this.port);
+    this.socket?.send(data, this.ip, this.port, this.sendFlags);
   }
 
   terminate(): void {

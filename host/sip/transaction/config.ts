@@ -20,6 +20,8 @@ export const tmParams = z
     auto_inv_100: z.number().int().min(0).max(1).default(1)
       .describe('1: send 100 Trying as soon as an INVITE transaction is created'),
     auto_inv_100_reason: z.string().min(1).default('Trying').describe('reason phrase of that 100'),
+    failure_reply_mode: z.literal(3).default(3)
+      .describe('accepted for compatibility, 3 only (Kamailio\'s default, set by its example config): when a failure route starts a new serial leg, the branches of the previous legs are discarded, so the next failure route and the reply sent upstream come from the new leg. Modes 0-2 (keep them) are not implemented and refused'),
   })
   .strict();
 

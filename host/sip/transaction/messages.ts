@@ -3,10 +3,11 @@
  * the ACK for a negative final reply (§17.1.1.3), the CANCEL of a branch (§9.1) and a reply
  * relayed upstream (§16.7 step 9: our Via removed).
  */
-import type { HeaderEdits, Source } from '../../kemi/context.js';
+import type { HeaderEdits, SocketAddress, Source } from '../types.js';
 import { hostPort } from '../listen.js';
 import type { SipMessage } from '../message.js';
 import { rebuildMessage } from '../rebuild.js';
+import { recordRouteFor } from '../record-route.js';
 import { stampVia } from '../reply.js';
 import type { SipSocket } from '../socket.js';
 
@@ -15,14 +16,23 @@ export interface BranchPlan {
   readonly ruri: string;
   readonly edits: HeaderEdits | null;
   readonly forceRport: boolean;
+  /** the socket of ours to prefer (rr's double routing), null: any */
+  readonly sendSocket: SocketAddress | null;
+  /** SEND_NO_CONNECT / SEND_CLOSE for this branch (set_forward_no_connect & co.) */
+  readonly sendFlags: number;
 }
 
-/** Our Via with this branch on top, the received one stamped (received/rport), edits applied. */
+/**
+ * Our Record-Route (naming the socket this branch leaves on) and Via with this branch on top,
+ * the received Via stamped (received/rport), edits applied.
+ */
 export function buildBranchRequest(req: SipMessage, src: Source, plan: BranchPlan, sock: SipSocket, branch: string): Buffer {
-  const top = req.vias[0];
-  const stamped = top === undefined ? null : stampVia(req.getHeaderElements('via')[0] ?? top.raw, top, src, plan.forceRport);
+  // only the top Via is read: the ones below go on as received
+  const top = req.topVia;
+  const stamped = stampVia(req.getHeaderElements('via')[0] ?? top.raw, top, src, plan.forceRport);
   const via = `Via: SIP/2.0/${sock.proto.toUpperCase()} ${hostPort(sock.localIp, sock.localPort)};branch=${branch}\r\n`;
-  return rebuildMessage(req, { startLine: `${req.method} ${plan.ruri} SIP/2.0`, prepend: via, topVia: stamped, edits: plan.edits });
+  const recordRoute = recordRouteFor(plan.edits, src, sock);
+  return rebuildMessage(req, { startLine: `${req.method} ${plan.ruri} SIP/2.0`, recordRoute, prepend: via, topVia: stamped, edits: plan.edits });
 }
 
 /** The lines a request generated from a sent one carries unchanged: Via (ours only), Route, From, Call-ID. */

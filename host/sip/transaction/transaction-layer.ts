@@ -5,12 +5,16 @@
  * every message; when nothing is held the answer costs a Map size check, so stateless traffic
  * stays as cheap as before.
  *
- * It is also the Suspender of every SIP request Context until a transaction exists: an async
- * module that suspends such a request creates its transaction here (Kamailio's t_suspend needs
- * one too), and from then on the transaction itself is `ctx.suspender`.
+ * It is also the owner of every SIP request Context until a transaction exists (stateless
+ * replies and forwarding go through the router); an async module that holds such a request
+ * creates its transaction here (Kamailio's t_suspend needs one too), and from then on the
+ * transaction itself is `ctx.owner` (sip-owner.ts).
  */
 import type { CallResult } from '../../engines/engine.js';
-import type { Context, Source, Suspender } from '../../kemi/context.js';
+import type { Context } from '../../kemi/context.js';
+import type { Hold } from '../../kemi/owner.js';
+import type { Source } from '../types.js';
+import { sipOwnerOf, type SipOwner } from './sip-owner.js';
 import type { Stats } from '../../kemi/stats.js';
 import { LogLimiter } from '../../log-limiter.js';
 import { hex8 } from '../hash.js';
@@ -19,6 +23,7 @@ import type { SipConnection, SipSocket } from '../socket.js';
 import type { Via } from '../via.js';
 import type { ClientTransaction } from './client-transaction.js';
 import type { TransactionTimers } from './config.js';
+import { buildLocalRequest, LocalRequest, type LocalDone, type LocalRequestSpec } from './local-request.js';
 import { ServerTransaction } from './server-transaction.js';
 import { tmCounters, type TmCounters } from './stats.js';
 import { TmSettings } from './tm-settings.js';
@@ -45,7 +50,9 @@ function ownCopy(s: string): string {
   return Buffer.from(s, 'utf8').toString('utf8');
 }
 
-export class TransactionLayer implements Suspender {
+export class TransactionLayer implements SipOwner {
+  readonly kind = 'sip' as const;
+  readonly transaction = null;
   readonly c: TmCounters;
   /** key → server transaction (a chain when several share a key: INVITE and CANCEL methods differ) */
   private readonly servers = new Map<string, ServerTransaction>();
@@ -53,6 +60,8 @@ export class TransactionLayer implements Suspender {
   private readonly acks = new Map<string, ServerTransaction>();
   /** our Via branch → client transaction */
   private readonly clients = new Map<string, ClientTransaction>();
+  /** our Via branch → a request this server originated (local-request.ts) */
+  private readonly locals = new Map<string, LocalRequest>();
   /** t_on_* / t_set_fr given before the transaction exists */
   private readonly pending = new WeakMap<Context, TmSettings>();
   private readonly limiter = new LogLimiter(10_000);
@@ -102,6 +111,14 @@ export class TransactionLayer implements Suspender {
 
   /** A reply to one of our branches (top Via branch and CSeq method, §17.1.3). true when taken. */
   receiveReply(msg: SipMessage, src: Source, conn: SipConnection | null, socket: SipSocket): boolean {
+    if (this.locals.size > 0) {
+      const lr = this.locals.get(msg.topVia.branch);
+      if (lr !== undefined) {
+        this.c.rpl_received.value++;
+        lr.receive(msg);
+        return true;
+      }
+    }
     if (this.clients.size === 0) return false;
     const ct = this.clients.get(msg.topVia.branch);
     if (ct === undefined) return false;
@@ -116,10 +133,13 @@ export class TransactionLayer implements Suspender {
     return true;
   }
 
+  get layer(): this {
+    return this;
+  }
+
   /** After the request route: the transaction (if the script made one) takes it from here. */
   afterRequestRoute(ctx: Context, result: CallResult): void {
-    const t = ctx.suspender;
-    if (t instanceof ServerTransaction) t.after(result, null);
+    sipOwnerOf(ctx)?.transaction?.after(result, null);
   }
 
   // ---- what the tm binding and the async modules ask ----
@@ -129,9 +149,9 @@ export class TransactionLayer implements Suspender {
    * suspension). null for what cannot have one: an ACK, a reply, a message not received here.
    */
   ensure(ctx: Context): ServerTransaction | null {
-    const s = ctx.suspender;
-    if (s instanceof ServerTransaction) return s.layer === this ? s : null;
-    if (s !== this) return null;
+    const o = sipOwnerOf(ctx);
+    if (o?.layer !== this) return null;
+    if (o.transaction !== null) return o.transaction;
     const msg = ctx.msg;
     if (this.closed || msg === null || !msg.isRequest || msg.method === 'ACK') return null;
     const origin = this.host.originOf(ctx);
@@ -142,16 +162,24 @@ export class TransactionLayer implements Suspender {
     this.register(t);
     this.c.created.value++;
     this.c.active.value++;
-    ctx.suspender = t;
+    ctx.owner = t;
     if (t.isInvite && this.timers.auto100) t.sendTrying();
     return t;
   }
 
+  /** The settings of ctx's transaction, or the ones held for it before one exists; null when none (none made here). */
+  existingSettings(ctx: Context): TmSettings | null {
+    const o = sipOwnerOf(ctx);
+    if (o?.layer !== this) return null;
+    return o.transaction?.settings ?? this.pending.get(ctx) ?? null;
+  }
+
   /** t_on_* and t_set_fr: on the transaction, or kept for it until it exists. */
   settingsFor(ctx: Context): TmSettings | null {
-    const s = ctx.suspender;
-    if (s instanceof ServerTransaction) return (s.settings ??= new TmSettings());
-    if (s !== this) return null;
+    const o = sipOwnerOf(ctx);
+    if (o?.layer !== this) return null;
+    const t = o.transaction;
+    if (t !== null) return (t.settings ??= new TmSettings());
     let p = this.pending.get(ctx);
     if (p === undefined) {
       p = new TmSettings();
@@ -161,8 +189,8 @@ export class TransactionLayer implements Suspender {
   }
 
   peekSettings(ctx: Context): TmSettings | null {
-    const s = ctx.suspender;
-    if (s instanceof ServerTransaction) return s.settings;
+    const t = sipOwnerOf(ctx)?.transaction ?? null;
+    if (t !== null) return t.settings;
     return this.pending.get(ctx) ?? null;
   }
 
@@ -183,16 +211,55 @@ export class TransactionLayer implements Suspender {
     return null;
   }
 
-  // ---- Suspender, for a request without a transaction yet ----
+  // ---- MessageOwner, for a request without a transaction yet ----
 
-  suspend(ctx: Context): boolean {
-    const t = this.ensure(ctx);
-    return t !== null && t.suspend(ctx);
+  canReply(ctx: Context): boolean {
+    return this.host.stateless.canReply(ctx);
   }
 
-  resume(ctx: Context, route: string, arg?: string): boolean {
-    const t = ctx.suspender;
-    return t instanceof ServerTransaction && t.resume(ctx, route, arg);
+  sendReply(ctx: Context, code: number, reason: string): boolean {
+    return this.host.stateless.sendReply(ctx, code, reason);
+  }
+
+  /** No transaction: the reply is stateless (Kamailio's send_reply without one). */
+  reply(ctx: Context, code: number, reason: string): boolean {
+    return this.host.stateless.sendReply(ctx, code, reason);
+  }
+
+  forward(ctx: Context, uri: string | null): boolean {
+    return this.host.stateless.forward(ctx, uri);
+  }
+
+  toTag(ctx: Context): string {
+    return this.host.stateless.toTag(ctx);
+  }
+
+  /** Holding a request needs its transaction: made now (Kamailio's t_suspend needs one too). */
+  hold(ctx: Context): Hold | string {
+    const t = this.ensure(ctx);
+    if (t === null) return 'the message cannot be held (an ACK, a reply, or the server is closing)';
+    return t.hold(ctx);
+  }
+
+  /**
+   * Send a request of our own (the dialog module's BYE, uac_req_send) from a socket of ours for its protocol;
+   * `done` gets the final reply's code, or 408 when none came within 64*T1. false when it
+   * could not be sent (no socket for that protocol, closing).
+   */
+  sendLocal(spec: LocalRequestSpec, done: LocalDone): boolean {
+    if (this.closed) return false;
+    const sock = this.host.pickSocket(spec.proto, spec.ip, spec.sendSocket ?? null);
+    if (sock === undefined || !sock.reachable(spec.ip, spec.port, 0)) return false;
+    const branch = this.newBranchId();
+    const lr = new LocalRequest(this, branch, buildLocalRequest(spec, sock, branch), sock, spec.ip, spec.port, done);
+    this.locals.set(branch, lr);
+    this.c.uac_branches.value++;
+    lr.start();
+    return true;
+  }
+
+  removeLocal(lr: LocalRequest): void {
+    if (this.locals.get(lr.branch) === lr) this.locals.delete(lr.branch);
   }
 
   // ---- bookkeeping for the transactions ----
@@ -251,6 +318,8 @@ export class TransactionLayer implements Suspender {
     }
     for (const t of all) t.terminate();
     for (const ct of [...this.clients.values()]) ct.terminate();
+    for (const lr of this.locals.values()) lr.terminate();
+    this.locals.clear();
     this.acks.clear();
   }
 
@@ -304,16 +373,4 @@ function unlink(
   }
 }
 
-/** The transaction of a Context, when it has one. */
-export function transactionOf(ctx: Context): ServerTransaction | null {
-  const s = ctx.suspender;
-  return s instanceof ServerTransaction ? s : null;
-}
-
-/** The transaction layer a SIP Context belongs to (null for HTTP and reply Contexts). */
-export function layerOf(ctx: Context): TransactionLayer | null {
-  const s = ctx.suspender;
-  if (s instanceof TransactionLayer) return s;
-  if (s instanceof ServerTransaction) return s.layer;
-  return null;
-}
+export { layerOf, transactionOf } from './sip-owner.js';

@@ -1,0 +1,25 @@
+// The proxy the registrar benchmark measures (bench/proxy-call.ts): the same logic as proxy.lua.
+function ksr_request_route() {
+  if (KSR.is_REGISTER()) {
+    if (KSR.registrar.save("location", 0) < 0) KSR.sl.sl_reply_error();
+    KSR.x.exit();
+  }
+  if (KSR.siputils.has_totag() > 0) {
+    if (KSR.rr.loose_route() > 0) {
+      KSR.tm.t_relay();
+      KSR.x.exit();
+    }
+    if (KSR.is_ACK()) {
+      if (KSR.tm.t_check_trans() > 0) KSR.tm.t_relay();
+      KSR.x.exit();
+    }
+    KSR.sl.sl_send_reply(404, "Not here");
+    KSR.x.exit();
+  }
+  if (KSR.is_INVITE()) KSR.rr.record_route();
+  if (KSR.registrar.lookup("location") < 0) {
+    KSR.sl.send_reply(404, "Not Found");
+    KSR.x.exit();
+  }
+  KSR.tm.t_relay();
+}
