@@ -123,13 +123,9 @@ function msDelay(s: AsyncState, ms: number): number {
  */
 function sleepFor(s: AsyncState, fname: string, ms: number): number | Wait<number> {
   if (s.closed) return -1;
-  return new Wait(fname, (signal) => new Promise<number>((resolve) => {
-    const timer = setTimeout(() => { resolve(1); }, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve(-1);
-    }, { once: true });
-  }), -1);
+  // no abort signal: a wait cut short (limits.wait_ms, shutdown) is ended by the host, and this
+  // timer, unref'd, only resolves a promise nobody reads any more
+  return new Wait(fname, () => new Promise<number>((resolve) => { setTimeout(resolve, ms, 1).unref(); }), -1);
 }
 
 function taskAttr(s: AsyncState, name: string): Xval {

@@ -60,8 +60,10 @@ export interface WaitsOptions {
 export class WaitTicket {
   /** set by the engine once the callback is suspended; null until then */
   private suspension: Suspension | null = null;
-  readonly abort = new AbortController();
-  timer: NodeJS.Timeout | null = null;
+  /** made only for a Wait whose start takes the signal (an AbortController costs ~1 KB per waiting call) */
+  abort: AbortController | null = null;
+  /** when limits.wait_ms ends it (performance.now()) */
+  deadline = Infinity;
   settled = false;
 
   constructor(
@@ -90,6 +92,8 @@ export class Waits implements WaitHost {
   private readonly gone: GoneReport;
   private readonly c: Readonly<Record<'started' | 'resumed' | 'timeouts' | 'failed' | 'refused' | 'gone' | 'waiting', Counter>>;
   private closed = false;
+  /** the one timer of limits.wait_ms (armTimer) */
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly log: Logger,
@@ -140,18 +144,18 @@ export class Waits implements WaitHost {
     this.pending.add(t);
     this.c.started.value++;
     this.c.waiting.value = this.pending.size;
-    const ms = this.opts.waitMs;
-    if (ms > 0) {
-      t.timer = this.boundary.timeout('module-timer', ms, (ticket) => {
-        ticket.abort.abort();
-        this.c.timeouts.value++;
-        this.note(`timeout:${ticket.wait.what}`, `${ticket.wait.what}: no answer within limits.wait_ms (${String(ms)} ms); the call returns its failure value`, { route: ticket.route });
-        this.settle(ticket, ticket.wait.failure);
-      }, t);
+    if (this.opts.waitMs > 0) {
+      t.deadline = performance.now() + this.opts.waitMs;
+      if (this.timer === null) this.armTimer(t.deadline);
     }
     let work: Promise<unknown>;
     try {
-      work = t.wait.start(t.abort.signal);
+      let signal: AbortSignal | undefined;
+      if (t.wait.start.length > 0) {
+        t.abort = new AbortController();
+        signal = t.abort.signal;
+      }
+      work = t.wait.start(signal as AbortSignal);
     } catch (e) {
       work = Promise.reject(e instanceof Error ? e : new Error(describeError(e)));
     }
@@ -163,11 +167,39 @@ export class Waits implements WaitHost {
     });
   }
 
+  /**
+   * One timer for every wait's limit: limits.wait_ms is the same for all, so the waits expire in
+   * the order they started, which is `pending`'s order (a Set keeps insertion order). The timer
+   * is armed for the oldest; when it fires, the expired ones end and it is armed for the next.
+   */
+  private armTimer(at: number): void {
+    this.timer = this.boundary.timeout('module-timer', Math.max(0, at - performance.now()) + 1, () => {
+      this.timer = null;
+      const now = performance.now();
+      for (const t of this.pending) {
+        if (t.deadline > now) {
+          this.armTimer(t.deadline);
+          return;
+        }
+        this.expire(t);
+      }
+    }, null);
+  }
+
+  private expire(t: WaitTicket): void {
+    t.abort?.abort();
+    this.c.timeouts.value++;
+    this.note(`timeout:${t.wait.what}`, `${t.wait.what}: no answer within limits.wait_ms (${String(this.opts.waitMs)} ms); the call returns its failure value`, { route: t.route });
+    this.settle(t, t.wait.failure);
+  }
+
   /** Stop: every wait ends now with its failure value; its callback runs to its end. */
   close(): void {
     this.closed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
     for (const t of [...this.pending]) {
-      t.abort.abort();
+      t.abort?.abort();
       this.note('closing', 'the server is stopping: a waiting call returns its failure value now', { route: t.route, call: t.wait.what });
       this.settle(t, t.wait.failure);
     }
@@ -176,7 +208,6 @@ export class Waits implements WaitHost {
   private settle(t: WaitTicket, value: unknown): void {
     if (t.settled) return;
     t.settled = true;
-    if (t.timer !== null) clearTimeout(t.timer);
     this.pending.delete(t);
     this.c.waiting.value = this.pending.size;
     const s = t.how;
