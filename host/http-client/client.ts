@@ -21,6 +21,8 @@ export interface QuerySpec {
   readonly authmethod: number;
   readonly followRedirect: boolean;
   readonly maxBodyBytes: number;
+  /** keep the first maxBodyBytes of a larger body instead of failing (see ExchangeRequest) */
+  readonly truncateBody?: boolean;
   readonly conn: ConnOptions;
 }
 
@@ -158,7 +160,7 @@ export class HttpClient {
         // what curl sends with CURLOPT_POSTFIELDS, so servers parse ported requests alike
         headers.push('Content-Type', 'application/x-www-form-urlencoded');
       }
-      current = startExchange(dispatcher, { url, method, headers, body, maxBodyBytes: spec.maxBodyBytes }, (o) => {
+      current = startExchange(dispatcher, { url, method, headers, body, maxBodyBytes: spec.maxBodyBytes, truncate: spec.truncateBody === true }, (o) => {
         if (!o.ok) {
           sentAt = o.sentAt;
           finish(null, o.error);
