@@ -21,6 +21,8 @@ const str = (doc: string) => z.string().default('').describe(doc);
 /** The longest timer node keeps (setTimeout's limit): "no timeout" here; limits.wait_ms still bounds the wait. */
 const NO_TIMEOUT_MS = 2_147_483_647;
 
+const DEFAULT_USER_AGENT = `kemihost (${PACKAGE_VERSION} (${process.arch}/${process.platform}))`;
+
 const SYNTAX_DEFAULTS: QuerySettings = {
   timeoutMs: 4000, maxDataSize: 0, followRedirect: false, userAgent: '', verifyPeer: true, verifyHost: true,
   tlsVersion: 0, clientCert: '', clientKey: '', caCert: '', authMethod: 3,
@@ -47,8 +49,8 @@ const params = z
     max_body_bytes: z.number().int().min(1).max(268_435_456).default(1_048_576)
       .describe('kemihost\'s bound on any result: past it the body is cut (and the cut logged) even with maxdatasize 0, where Kamailio keeps everything.'),
     httpredirect: nat(0, 'Non-zero: follow 301/302/303/307/308 (up to 10). Kamailio\'s default is 0 in its source, whatever its README says.'),
-    useragent: z.string().default(`kemihost (${PACKAGE_VERSION} (${process.arch}/${process.platform}))`)
-      .describe('The User-Agent header of every request (a hdrs line naming User-Agent wins); "" for none.'),
+    useragent: z.string().optional()
+      .describe('The User-Agent header of every request (a hdrs line naming User-Agent wins); "" for none. Unset: "kemihost (<version> (<arch>/<os>))", shaped like Kamailio\'s.'),
     verify_peer: nat(1, 'Non-zero: an HTTPS server\'s certificate must chain to a trusted CA (cacert, else node\'s CAs).'),
     verify_host: nat(2, 'Non-zero: an HTTPS server\'s certificate must name the host of the URL.'),
     tlsversion: z.number().int().min(0).max(7).default(0)
@@ -83,7 +85,7 @@ function init(host: ModuleHost, p: Params): HcState {
   const base = {
     timeoutMs: toMs(p.connection_timeout),
     followRedirect: p.httpredirect !== 0,
-    userAgent: p.useragent,
+    userAgent: p.useragent ?? DEFAULT_USER_AGENT,
     verifyPeer: p.verify_peer !== 0,
     verifyHost: p.verify_host !== 0,
     tlsVersion: p.tlsversion,
