@@ -110,6 +110,8 @@ export function connect(s: HcState, ctx: Context, fname: string, name: string, p
   const con = s.cons.get(name);
   if (con === undefined) {
     s.host.complain(`KSR.http_client.${fname}: no connection named "${name}" (httpcon)`, { connection: name });
+    // Kamailio empties the result variable here too (the helper writes whatever came back)
+    pv.set?.(ctx, '');
     return FAILURE;
   }
   const first = badUrl(s, ctx, fname, connectionUrl(con, path), pv);

@@ -206,7 +206,11 @@ describe('KSR.http_client', () => {
     assert.deepEqual(await hc(r, ctx, 'query', `${peers.http}/echo`, '$nosuch(x)'), { code: -1, waited: false });
     assert.deepEqual(await hc(r, ctx, 'query', `${peers.http}/echo`, '$ci'), { code: -1, waited: false });
     assert.deepEqual(await hc(r, ctx, 'query_post_hdrs', `${peers.http}/echo`, '', 'no colon here', '$var(r)'), { code: -1, waited: false });
+    r.pvs.resolve('$var(r)')?.set?.(ctx, 'kept');
+    assert.deepEqual(await hc(r, ctx, 'query_post_hdrs', `${peers.http}/echo`, '', 'no colon here', '$var(r)'), { code: -1, waited: false });
+    assert.equal(get(r, ctx, '$var(r)'), 'kept');
     assert.deepEqual(await hc(r, ctx, 'curl_connect', 'nosuch', '/', '$var(r)'), { code: -1, waited: false });
+    assert.equal(get(r, ctx, '$var(r)'), '', 'Kamailio empties dst for an unknown connection');
     assert.deepEqual(await hc(r, ctx, 'query', 'not a url', '$var(r)'), { code: 3, waited: false });
     assert.deepEqual(await hc(r, ctx, 'query', 'ftp://127.0.0.1/x', '$var(r)'), { code: 1, waited: false });
   });
