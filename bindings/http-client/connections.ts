@@ -50,25 +50,13 @@ function flag(name: string, value: string, what: string): boolean {
   return n !== 0;
 }
 
-/**
- * Parse one httpcon value. Throws an Error naming the connection and what is wrong: a bad
- * definition stops the server at start, as a bad modparam stops Kamailio.
- */
-export function parseHttpcon(spec: string, defaults: QuerySettings, secondsToMs: (s: number) => number): HttpConnection {
-  const arrow = spec.indexOf('=>');
-  if (arrow < 0) throw new Error(`httpcon "${spec}": expected name=>url`);
-  const name = spec.slice(0, arrow).trim();
-  if (!/^[^\s=]+$/.test(name)) throw new Error(`httpcon "${spec}": the connection name is empty or has spaces`);
-  const rest = spec.slice(arrow + 2).trim();
-  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/.exec(rest);
-  if (m === null) throw new Error(`httpcon "${name}": expected schema://host… after =>`);
+/** schema://[user[:password]@]host… → the parts of a connection; throws naming the connection. */
+export function parseBaseUrl(name: string, url: string): { schema: string; base: string; username: string; password: string } {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/.exec(url.trim());
+  if (m === null) throw new Error(`httpcon "${name}": expected schema://host…, got "${url}"`);
   const schema = (m[1] ?? '').toLowerCase();
   if (schema !== 'http' && schema !== 'https') throw new Error(`httpcon "${name}": only http and https, got "${schema}"`);
   let tail = m[2] ?? '';
-  const semi = tail.indexOf(';');
-  const paramText = semi < 0 ? '' : tail.slice(semi + 1);
-  if (semi >= 0) tail = tail.slice(0, semi);
-
   let username = '';
   let password = '';
   const at = tail.lastIndexOf('@');
@@ -85,37 +73,62 @@ export function parseHttpcon(spec: string, defaults: QuerySettings, secondsToMs:
   } catch {
     throw new Error(`httpcon "${name}": "${schema}://${tail}" is not a valid URL`);
   }
+  return { schema, base: tail, username, password };
+}
 
-  const s: { -readonly [K in keyof QuerySettings]: QuerySettings[K] } = { ...defaults };
+/** Mutable settings while a definition is read. */
+export type SettingsDraft = { -readonly [K in keyof QuerySettings]: QuerySettings[K] };
+
+/**
+ * Apply one `param=value` of a connection to its settings. false: not a settings key (the
+ * caller knows failover, url…). Throws for a bad value.
+ */
+export function applySetting(name: string, s: SettingsDraft, key: string, value: string, secondsToMs: (n: number) => number): boolean {
+  switch (key) {
+    case 'timeout': s.timeoutMs = secondsToMs(int(name, value, key)); return true;
+    case 'maxdatasize': s.maxDataSize = int(name, value, key); return true;
+    case 'httpredirect': s.followRedirect = flag(name, value, key); return true;
+    case 'useragent': s.userAgent = value; return true;
+    case 'verify_peer': s.verifyPeer = flag(name, value, key); return true;
+    case 'verify_host': s.verifyHost = flag(name, value, key); return true;
+    case 'tlsversion': s.tlsVersion = int(name, value, key); return true;
+    case 'client_cert': s.clientCert = value; return true;
+    case 'client_key': s.clientKey = value; return true;
+    default: return ACCEPTED_ONLY.has(key);
+  }
+}
+
+/**
+ * Parse one httpcon value. Throws an Error naming the connection and what is wrong: a bad
+ * definition stops the server at start, as a bad modparam stops Kamailio.
+ */
+export function parseHttpcon(spec: string, defaults: QuerySettings, secondsToMs: (s: number) => number): HttpConnection {
+  const arrow = spec.indexOf('=>');
+  if (arrow < 0) throw new Error(`httpcon "${spec}": expected name=>url`);
+  const name = spec.slice(0, arrow).trim();
+  if (!/^[^\s=]+$/.test(name)) throw new Error(`httpcon "${spec}": the connection name is empty or has spaces`);
+  const rest = spec.slice(arrow + 2).trim();
+  const semi = rest.indexOf(';');
+  const url = parseBaseUrl(name, semi < 0 ? rest : rest.slice(0, semi));
+  const s: SettingsDraft = { ...defaults };
   let failover = '';
-  for (const part of paramText.split(';')) {
+  for (const part of (semi < 0 ? '' : rest.slice(semi + 1)).split(';')) {
     if (part.trim() === '') continue;
     const eq = part.indexOf('=');
     const key = (eq < 0 ? part : part.slice(0, eq)).trim();
     const value = eq < 0 ? '' : part.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
-    switch (key) {
-      case 'timeout': s.timeoutMs = secondsToMs(int(name, value, key)); break;
-      case 'maxdatasize': s.maxDataSize = int(name, value, key); break;
-      case 'httpredirect': s.followRedirect = flag(name, value, key); break;
-      case 'useragent': s.userAgent = value; break;
-      case 'verify_peer': s.verifyPeer = flag(name, value, key); break;
-      case 'verify_host': s.verifyHost = flag(name, value, key); break;
-      case 'tlsversion': s.tlsVersion = int(name, value, key); break;
-      case 'client_cert': s.clientCert = value; break;
-      case 'client_key': s.clientKey = value; break;
-      case 'failover': failover = value; break;
-      default:
-        if (!ACCEPTED_ONLY.has(key)) throw new Error(`httpcon "${name}": unknown parameter "${key}" (known: timeout, maxdatasize, httpredirect, useragent, verify_peer, verify_host, tlsversion, client_cert, client_key, cipher_suites, failover)`);
+    if (key === 'failover') failover = value;
+    else if (!applySetting(name, s, key, value, secondsToMs)) {
+      throw new Error(`httpcon "${name}": unknown parameter "${key}" (known: timeout, maxdatasize, httpredirect, useragent, verify_peer, verify_host, tlsversion, client_cert, client_key, cipher_suites, failover)`);
     }
   }
-  return { name, schema, base: tail, username, password, failover, settings: s };
+  return { name, ...url, failover, settings: s };
 }
 
 /** Parse every definition; names must be unique and failovers must name a defined connection. */
-export function parseConnections(specs: readonly string[], defaults: QuerySettings, secondsToMs: (s: number) => number): ReadonlyMap<string, HttpConnection> {
+export function parseConnections(specs: readonly string[], defaults: QuerySettings, secondsToMs: (s: number) => number, more: readonly HttpConnection[] = []): ReadonlyMap<string, HttpConnection> {
   const out = new Map<string, HttpConnection>();
-  for (const spec of specs) {
-    const c = parseHttpcon(spec, defaults, secondsToMs);
+  for (const c of [...specs.map((spec) => parseHttpcon(spec, defaults, secondsToMs)), ...more]) {
     if (out.has(c.name)) throw new Error(`httpcon "${c.name}" is defined twice`);
     out.set(c.name, c);
   }

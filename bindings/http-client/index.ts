@@ -12,6 +12,7 @@ import { waitFn } from '../../host/kemi/wait.js';
 import { HttpClient } from '../../host/http-client/client.js';
 import { PACKAGE_VERSION } from '../../host/rpc/about.js';
 import { parseConnections, type HttpConnection, type QuerySettings } from './connections.js';
+import { readConfigFile } from './config-file.js';
 import { curlErrorText } from './curl-errors.js';
 import { connect, query, type HcState } from './calls.js';
 
@@ -63,7 +64,7 @@ const params = z
     cipher_suites: str('Accepted for compatibility and ignored: node\'s default cipher list applies.'),
     httpproxy: str('Not supported: a non-empty value stops the start (requests would silently bypass the proxy).'),
     httpproxyport: nat(0, 'Accepted with httpproxy; see there.'),
-    config_file: str('Not supported yet: a non-empty value stops the start; define the connections with httpcon.'),
+    config_file: str('A file of connections in Kamailio\'s format ([name] sections of url, username, password, timeout, maxdatasize, httpredirect, verify_peer, verify_host, tlsversion, client_cert, client_key, useragent, authmethod, failover), besides httpcon; relative to this config file, its certificate files relative to it.'),
     netinterface: str('Not supported: a non-empty value stops the start; the OS picks the source address.'),
   })
   .strict();
@@ -71,7 +72,7 @@ const params = z
 type Params = z.output<typeof params>;
 
 function refuseUnsupported(p: Params): void {
-  const bad = (['httpproxy', 'config_file', 'netinterface'] as const).filter((k) => p[k] !== '');
+  const bad = (['httpproxy', 'netinterface'] as const).filter((k) => p[k] !== '');
   if (bad.length > 0) throw new Error(`modules.http_client: ${bad.join(', ')} not supported by kemihost (docs/http_client.md)`);
 }
 
@@ -96,7 +97,8 @@ function init(host: ModuleHost, p: Params): HcState {
   };
   const connSettings: QuerySettings = { ...base, maxDataSize: p.maxdatasize };
   // a connection's own timeout counts in the same unit as connection_timeout
-  const cons = parseConnections(list(p.httpcon), connSettings, toMs);
+  const fromFile = p.config_file === '' ? [] : readConfigFile(p.config_file, connSettings, toMs);
+  const cons = parseConnections(list(p.httpcon), connSettings, toMs, fromFile);
   const stat = (n: 'connok' | 'connfail'): Counter => host.stat(n);
   host.gauge('connections').value = cons.size;
   return {

@@ -5,6 +5,9 @@
  * engines' suspension is tested end to end in test/bindings/http-client.test.ts.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import httpClient from '../../bindings/http-client/index.js';
 import { parseHttpcon, parseConnections, connectionUrl } from '../../bindings/http-client/connections.js';
@@ -279,6 +282,25 @@ describe('httpcon', () => {
 
   it('a bad httpcon stops the configuration with the reason', () => {
     assert.throws(() => reg({ httpcon: 'a=>gopher://x' }), /only http and https/);
-    assert.throws(() => reg({ config_file: '/etc/http.cfg' }), /config_file not supported/);
+    assert.throws(() => reg({ httpproxy: 'http://proxy:3128' }), /httpproxy not supported/);
+  });
+
+  it('config_file: Kamailio\'s [name] sections beside httpcon; errors with file:line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kemihost-hc-'));
+    const file = join(dir, 'http.cfg');
+    writeFileSync(file, `# connections\n[fromfile]\nurl = ${peers.http}/echo\nmaxdatasize = 4\nverify_peer = yes\ntlsversion = TLSv1.2\nhttp_follow_redirect = no\n\n[authed]\nurl = ${peers.http}\nusername = ${USER}\npassword = ${PASS}\n`);
+    const r = reg({ config_file: file, httpcon: `inline=>${peers.http}` });
+    const ctx = ctxOf(invite());
+    assert.equal((await hc(r, ctx, 'curl_connect', 'fromfile', '', '$var(r)')).code, 200);
+    assert.equal(get(r, ctx, '$var(r)'), 'GET:', 'maxdatasize 4 from the file');
+    assert.equal((await hc(r, ctx, 'curl_connect', 'authed', '/basic', '$var(r)')).code, 200);
+    assert.equal((await hc(r, ctx, 'curl_connect', 'inline', '/echo', '$var(r)')).code, 200);
+    writeFileSync(file, '[a]\nurl = http://x\ntimeout = soon\n');
+    assert.throws(() => reg({ config_file: file }), /http\.cfg:3: \[a\] httpcon "a": timeout must be/);
+    writeFileSync(file, '[a]\nhost = x\n');
+    assert.throws(() => reg({ config_file: file }), /http\.cfg:1: \[a\] has no url/);
+    writeFileSync(file, '[a]\nurl = http://x\nhttpproxy = http://p\n');
+    assert.throws(() => reg({ config_file: file }), /httpproxy is not supported/);
+    assert.throws(() => reg({ config_file: join(dir, 'none.cfg') }), /config_file: ENOENT/);
   });
 });
