@@ -638,9 +638,9 @@ declare const KSR: {
     get_data(): string | number | null;
     /** The group of the running task route ($async(gname)), else null. */
     get_gname(): string | number | null;
-    /** Not supported (a callback cannot continue in place): logs why and returns -1; use route(). */
+    /** Wait in place this many seconds (≤ 100), the request held (its transaction suspended), then go on after the call: 1; -1 when it cannot wait here (Lua: any callback; JS: only an async function callback, with await) — kemihost: Kamailio exports it to native config only. */
     sleep(a1: number): number;
-    /** Not supported (a callback cannot continue in place): logs why and returns -1; use ms_route(). */
+    /** Like sleep, in milliseconds (≤ 30000). */
     ms_sleep(a1: number): number;
   };
   http_async_client: {
