@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after } from 'node:test';
-import { startHttpPeers } from '../helpers/http-peers.js';
+import { PASS, startHttpPeers, USER } from '../helpers/http-peers.js';
 import { isReply, type Peer } from './harness/peer.js';
 import { compatSuite } from './harness/suite.js';
 import { STANDARD_MASKS, type View } from './harness/view.js';
@@ -32,6 +32,11 @@ const CALLS: Readonly<Record<string, string>> = {
   con: `KSR.http_client.curl_connect("api", "echo?t=c-con", "$var(r)")`,
   conpost: `KSR.http_client.curl_connect_post("api", "/echo?t=c-cp", "text/csv", "x,y", "$var(r)")`,
   ftp: `KSR.http_client.query("ftp://127.0.0.1/x", "$var(r)")`,
+  failover: `KSR.http_client.curl_connect("down", "/echo?t=c-fo", "$var(r)")`,
+  failover5xx: `KSR.http_client.curl_connect("err", "", "$var(r)")`,
+  twofail: `KSR.http_client.curl_connect("err2", "", "$var(r)")`,
+  small: `KSR.http_client.curl_connect("small", "/echo?t=c-small", "$var(r)")`,
+  creds: `KSR.http_client.curl_connect("creds", "/basic?t=c-creds", "$var(r)")`,
   nopv: `KSR.http_client.query("${H}/echo?t=c-nopv", "$ci")`,
   nocon: `KSR.http_client.curl_connect("nosuch", "/", "$var(r)")`,
 };
@@ -82,7 +87,23 @@ const FORM = 'application/x-www-form-urlencoded';
 compatSuite({
   title: 'http_client: answers in place',
   peers: ['uac'],
-  modules: { sl: {}, http_client: { connection_timeout: 1, maxdatasize: 9, httpcon: `api=>${H}` } },
+  modules: {
+    sl: {},
+    http_client: {
+      connection_timeout: 1,
+      maxdatasize: 9,
+      httpcon: [
+        `api=>${H}`,
+        `up=>${H}`,
+        `down=>${peers.refused};failover=up`,
+        `echo=>${H}/echo?t=c-fo5`,
+        `err=>${H}/500?t=c-e5;failover=echo`,
+        `err2=>${H}/500?t=c-e52;failover=down`,
+        `small=>${H};maxdatasize=3`,
+        `creds=>http://${USER}:${PASS}@${H.slice('http://'.length)}`,
+      ],
+    },
+  },
   script: () => ({ lua: LUA }),
   jsUnsupported: 'app_jsdt (Duktape, ECMAScript 5.1) has no async functions; kemihost\'s JS awaits the call (docs/http_client.md)',
   cases: [
@@ -99,6 +120,11 @@ compatSuite({
     { name: 'curl_connect: a body past maxdatasize is cut', flow: ask('big', 't=c-big', { method: 'GET' }), compare: { uac: REPLY } },
     { name: 'curl_connect: the base URL and the path joined', flow: ask('con', 't=c-con', { method: 'GET' }), compare: { uac: REPLY } },
     { name: 'curl_connect_post: the call\'s Content-Type', flow: ask('conpost', 't=c-cp', { method: 'POST', body: 'x,y', headers: { 'content-type': 'text/csv' } }), compare: { uac: REPLY } },
+    { name: 'failover after a refused connection', flow: ask('failover', 't=c-fo', { method: 'GET' }), compare: { uac: REPLY } },
+    { name: 'failover after a 5xx', flow: ask('failover5xx', 't=c-fo5', { method: 'GET' }), compare: { uac: REPLY } },
+    { name: 'one failover only', flow: ask('twofail', 't=c-e52', { method: 'GET' }), compare: { uac: REPLY } },
+    { name: 'a connection\'s own maxdatasize', flow: ask('small', 't=c-small', { method: 'GET' }), compare: { uac: REPLY } },
+    { name: 'a connection\'s credentials answer a Basic challenge', flow: ask('creds', 't=c-creds', { method: 'GET', headers: { authorization: `Basic ${Buffer.from(`${USER}:${PASS}`).toString('base64')}` } }), compare: { uac: REPLY } },
     { name: 'not an http URL', flow: ask('ftp', null, null), compare: { uac: REPLY } },
     { name: 'a dst that is not writable', flow: ask('nopv', 't=c-nopv', null), compare: { uac: REPLY } },
     { name: 'an unknown connection', flow: ask('nocon', null, null), compare: { uac: REPLY } },
