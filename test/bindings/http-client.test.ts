@@ -3,7 +3,8 @@
  * request route makes the call in its middle (Lua: a plain call; JS: `await` in an async
  * function), then replies with the code, the result variable and $curlerror in X- headers. The
  * cases check what the UAC got and what the HTTP server received; the last tests show the
- * server answering other messages while a call waits, and a plain JS function refused.
+ * server answering other messages while a call waits, a call in an xhttp event route, and a
+ * plain JS function refused.
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
@@ -183,6 +184,34 @@ end
         assert.equal(second.getHeader('X-Code'), '200');
       } finally {
         peer.close();
+        await server.close();
+      }
+    });
+  }
+
+  for (const engine of ENGINES) {
+    test(`[${engine}] in an xhttp event route: the HTTP request waits, then gets the answer`, async () => {
+      const call = `KSR.http_client.query("${H}/echo?t=x1", "$var(r)")`;
+      const src = engine === 'lua'
+        ? `function ksr_request_route() KSR.sl.sl_send_reply(404, "Not Here") end
+function ksr_xhttp_event(evname)
+  local code = ${call}
+  KSR.xhttp.xhttp_reply(200, "OK", "text/plain", code .. ":" .. KSR.pv.gete("$var(r)"))
+end
+`
+        : `function ksr_request_route() { KSR.sl.sl_send_reply(404, "Not Here"); }
+async function ksr_xhttp_event(evname) {
+  const code = await ${call};
+  KSR.xhttp.xhttp_reply(200, "OK", "text/plain", code + ":" + KSR.pv.gete("$var(r)"));
+}
+`;
+      const server = await startServer(engine, src, { config: { http: { listen: '127.0.0.1:0' }, modules: { xhttp: { event_callback: 'ksr_xhttp_event' } } } });
+      try {
+        const res = await fetch(`http://127.0.0.1:${String(server.httpPort)}/lookup`, { signal: AbortSignal.timeout(5000) });
+        assert.equal(res.status, 200);
+        assert.equal(await res.text(), '200:GET::-');
+        assert.equal(seen('t=x1').method, 'GET');
+      } finally {
         await server.close();
       }
     });
