@@ -203,6 +203,19 @@ describe('KSR.http_client', () => {
     assert.equal(get(r, ctx, '$var(r)'), 'basic-ok');
   });
 
+  it('HTTPS: cacert and verify_peer / verify_host; a certificate failure is curl\'s 60', async () => {
+    const ctx = ctxOf(invite());
+    const trusted = reg({ cacert: peers.tls.cert });
+    assert.equal((await hc(trusted, ctx, 'query', `${peers.https}/echo?t=s1`, '$var(r)')).code, 200);
+    assert.equal(get(trusted, ctx, '$var(r)'), 'GET::-');
+    assert.equal((await hc(trusted, ctx, 'query', `${peers.wrongName}/echo?t=s2`, '$var(r)')).code, 60, 'the name does not match');
+    assert.equal((await hc(reg(), ctx, 'query', `${peers.https}/echo?t=s3`, '$var(r)')).code, 60, 'not signed by a trusted CA');
+    assert.equal(get(trusted, ctx, '$curlerror(60)'), 'SSL peer certificate or SSH remote key was not OK');
+    assert.equal((await hc(reg({ verify_peer: 0, verify_host: 0 }), ctx, 'query', `${peers.wrongName}/echo?t=s4`, '$var(r)')).code, 200);
+    const mtls = reg({ cacert: peers.tls.cert, client_cert: peers.tls.clientCert, client_key: peers.tls.clientKey });
+    assert.equal((await hc(mtls, ctx, 'query', `${peers.mtls}/echo?t=s5`, '$var(r)')).code, 200, 'with the client certificate');
+  });
+
   it('refused before sending, without waiting: a bad dst or hdrs (-1), an unknown connection (-1), a malformed URL (3), not http (1)', async () => {
     const r = reg();
     const ctx = ctxOf(invite());
