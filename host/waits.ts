@@ -153,7 +153,7 @@ export class Waits implements WaitHost {
     try {
       work = t.wait.start(t.abort.signal);
     } catch (e) {
-      work = Promise.reject(e);
+      work = Promise.reject(e instanceof Error ? e : new Error(describeError(e)));
     }
     this.boundary.then(work, 'module-promise', (v) => { this.settle(t, v); }, (e: unknown) => {
       if (t.settled) return;

@@ -162,6 +162,44 @@ const cases: BindingCase[] = [
     request: { method: 'ACK' },
     expect: { noReply: true, stats: { 'wait:refused': 1, 'wait:started': 0, 'script:errors': 0 } },
   },
+  {
+    name: 'one wait at a time: a second call while one waits gets -1 (JS: Promise.all; Lua: from a table.sort comparator, which cannot yield)',
+    full: true,
+    lua: `function ksr_request_route()
+      local rcs = {}
+      table.sort({ 2, 1 }, function(a, b) rcs[#rcs + 1] = KSR.async.ms_sleep(10); return a < b end)
+      local first = KSR.async.ms_sleep(10)
+      KSR.tm.t_reply(200, first .. " " .. rcs[1])
+    end`,
+    js: jsAsync(`const [first, second] = await Promise.all([KSR.async.ms_sleep(10), KSR.async.ms_sleep(10)]);
+      KSR.tm.t_reply(200, first + " " + second);`),
+    request: { method: 'MESSAGE' },
+    expect: { status: 200, reason: '1 -1', stats: { 'wait:refused': 1, 'wait:started': 1, 'wait:resumed': 1 } },
+  },
+  {
+    name: 'a callback that suspends on something no KSR call settles fails with 500 (JS: a promise never resolved; Lua: coroutine.yield())',
+    full: true,
+    lua: `function ksr_request_route()
+      coroutine.yield()
+      KSR.sl.sl_send_reply(200, "never")
+    end`,
+    js: jsAsync(`await new Promise(() => {});
+      KSR.sl.sl_send_reply(200, "never");`),
+    request: { method: 'MESSAGE' },
+    expect: { status: 500, stats: { 'script:errors': 1, 'wait:started': 0 } },
+  },
+  {
+    name: 'an async callback that awaits no KSR call goes on in the same turn (JS: await null)',
+    full: true,
+    lua: `function ksr_request_route()
+      local v = "same"
+      KSR.sl.sl_send_reply(200, v)
+    end`,
+    js: jsAsync(`const v = await Promise.resolve("same");
+      KSR.sl.sl_send_reply(200, v);`),
+    request: { method: 'MESSAGE' },
+    expect: { status: 200, reason: 'same', stats: { 'wait:started': 0, 'script:errors': 0 } },
+  },
 ];
 
 runBindingCases('waiting in place', cases);

@@ -226,7 +226,7 @@ export class JsEngine implements ScriptEngine {
       this.ksr.frame = outer;
     }
     if (this.depth === 0 && this.disposeWhenIdle) this.dispose();
-    return result ?? this.segmentEnd(vm, frame, out, 0);
+    return result !== null ? this.outcome(frame, undefined, result) : this.segmentEnd(vm, frame, out, 0);
   }
 
   /** A running callback's frame; `spent`: the CPU time it used before it waited. */
