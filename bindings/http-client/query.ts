@@ -14,7 +14,7 @@ export interface Order {
   /** null: GET, or POST when there is a body (curl's CURLOPT_POST) */
   readonly method: string | null;
   readonly body: string | null;
-  /** for a body: Content-Type; null = curl's default (application/x-www-form-urlencoded) */
+  /** for a body: Content-Type; null = curl's default (application/x-www-form-urlencoded); "" none at all (curl given "Content-Type: ") */
   readonly contentType: string | null;
   /** name, value, name, value… from the call's hdrs */
   readonly headers: readonly string[];
@@ -113,6 +113,7 @@ export function send(client: HttpClient, o: Order, maxBodyBytes: number, signal:
         followRedirect: s.followRedirect,
         maxBodyBytes: cap,
         truncateBody: true,
+        defaultContentType: o.contentType !== '',
         conn: {
           clientCert: s.clientCert,
           clientKey: s.clientKey,

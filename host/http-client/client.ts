@@ -23,6 +23,8 @@ export interface QuerySpec {
   readonly maxBodyBytes: number;
   /** keep the first maxBodyBytes of a larger body instead of failing (see ExchangeRequest) */
   readonly truncateBody?: boolean;
+  /** false: a body without a Content-Type header is sent without one (curl given "Content-Type:") */
+  readonly defaultContentType?: boolean;
   readonly conn: ConnOptions;
 }
 
@@ -156,7 +158,7 @@ export class HttpClient {
     const send = (method: string, body: string | null, authorization: string | null, redirects: number, authTried: boolean): void => {
       const headers = [...spec.headers];
       if (authorization !== null) headers.push('Authorization', authorization);
-      if (body !== null && !headers.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'content-type')) {
+      if (body !== null && spec.defaultContentType !== false && !headers.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'content-type')) {
         // what curl sends with CURLOPT_POSTFIELDS, so servers parse ported requests alike
         headers.push('Content-Type', 'application/x-www-form-urlencoded');
       }

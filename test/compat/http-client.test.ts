@@ -38,6 +38,8 @@ const CALLS: Readonly<Record<string, string>> = {
   small: `KSR.http_client.curl_connect("small", "/echo?t=c-small", "$var(r)")`,
   creds: `KSR.http_client.curl_connect("creds", "/basic?t=c-creds", "$var(r)")`,
   redirect: `KSR.http_client.query("${H}/redirect?t=c-rd", "$var(r)")`,
+  badhdrs: `KSR.http_client.query_post_hdrs("${H}/echo?t=c-bh", "x", "no colon here", "$var(r)")`,
+  noctype: `KSR.http_client.curl_connect_post("api", "/echo?t=c-nct", "", "x,y", "$var(r)")`,
   follow: `KSR.http_client.curl_connect("follow", "/redirect?t=c-fl", "$var(r)")`,
   nopv: `KSR.http_client.query("${H}/echo?t=c-nopv", "$ci")`,
   nocon: `KSR.http_client.curl_connect("nosuch", "/", "$var(r)")`,
@@ -130,6 +132,23 @@ compatSuite({
     { name: 'a connection\'s credentials answer a Basic challenge', flow: ask('creds', 't=c-creds', { method: 'GET', headers: { authorization: `Basic ${Buffer.from(`${USER}:${PASS}`).toString('base64')}` } }), compare: { uac: REPLY } },
     { name: 'a redirect is not followed by default', flow: ask('redirect', 't=c-rd', { method: 'GET' }), compare: { uac: REPLY } },
     { name: 'a connection with httpredirect=1 follows it', flow: ask('follow', 't=c-fl', { method: 'GET' }), compare: { uac: REPLY } },
+    {
+      name: 'hdrs that are not header lines',
+      flow: ask('badhdrs', null, null),
+      compare: { uac: REPLY },
+      differs: {
+        doc: 'http_client: `hdrs` that is not `Name: value` lines',
+        expect: (kam) => {
+          assert.notEqual(kam.uac?.[0]?.[1], 'x-code: -1', 'Kamailio sends the request');
+          return { uac: [['200 OK', 'x-code: -1', 'x-r: unset', 'x-err: Bad CURL error code']] };
+        },
+      },
+    },
+    {
+      name: 'curl_connect_post with an empty ctype',
+      flow: ask('noctype', 't=c-nct', { method: 'POST', body: 'x,y', headers: { 'content-type': undefined } }),
+      compare: { uac: REPLY },
+    },
     { name: 'not an http URL', flow: ask('ftp', null, null), compare: { uac: REPLY } },
     { name: 'a dst that is not writable', flow: ask('nopv', 't=c-nopv', null), compare: { uac: REPLY } },
     { name: 'an unknown connection', flow: ask('nocon', null, null), compare: { uac: REPLY } },

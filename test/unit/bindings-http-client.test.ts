@@ -182,6 +182,8 @@ describe('KSR.http_client', () => {
     assert.equal(s.headers['content-type'], 'application/json');
     assert.equal(get(r, ctx, '$var(r)'), 'POST:{"x":1}\n2:-', 'curl_connect keeps the whole body');
     assert.equal((await hc(r, ctx, 'curl_connect', 'api', '', '$var(r)')).code, 200);
+    assert.equal((await hc(r, ctx, 'curl_connect_post', 'root', '/echo?t=c3', '', 'x', '$var(r)')).code, 200);
+    assert.equal(seen('t=c3').headers['content-type'], undefined, 'an empty ctype: no Content-Type, as curl');
   });
 
   it('a failover connection is tried once after a refused connection or a 5xx', async () => {
