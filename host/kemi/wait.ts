@@ -36,5 +36,5 @@ export function waitFn<S, const A extends readonly KemiType[], R extends KemiTyp
   impl: (state: S, ctx: Context, ...args: ArgsOf<A>) => JsOf<R> | Wait<JsOf<R>>,
   doc = '',
 ): KemiFunctionDef<S> {
-  return { params, returns, impl: impl as KemiFunctionDef<S>['impl'], doc };
+  return { params, returns, impl: impl as KemiFunctionDef<S>['impl'], doc, waits: true };
 }

@@ -639,9 +639,9 @@ declare const KSR: {
     /** The group of the running task route ($async(gname)), else null. */
     get_gname(): string | number | null;
     /** Wait in place this many seconds (≤ 100), the request held (its transaction suspended), then go on after the call: 1; -1 when it cannot wait here (Lua: any callback; JS: only an async function callback, with await) — kemihost: Kamailio exports it to native config only. */
-    sleep(a1: number): number;
+    sleep(a1: number): number | Promise<number>;
     /** Like sleep, in milliseconds (≤ 30000). */
-    ms_sleep(a1: number): number;
+    ms_sleep(a1: number): number | Promise<number>;
   };
   http_async_client: {
     /** Send an HTTP(S) query ($http_req settings apply). With a transaction (t_newtran first) or in an xhttp request: the message is held and resumed in the named function when the reply, an error or the timeout arrives; returns 0 (call KSR.x.exit()). Without, or with $http_req(suspend) = 0: returns 1, the script goes on and the function runs on a Context of its own. -1: bad URL, unknown function, too many in flight. */
@@ -659,17 +659,17 @@ declare const KSR: {
   };
   http_client: {
     /** GET url; the first line of the body (query_result) of a 2xx-4xx answer goes into dst ("" otherwise). Returns the HTTP status, curl's error code (< 100, see $curlerror) when no answer came, -1 for a dst that is no writable variable or bad hdrs. Waits in place: Lua sees a plain call; in JavaScript, await it inside an async function (a plain function gets -1). */
-    query(a1: string, a2: string): number;
+    query(a1: string, a2: string): number | Promise<number>;
     /** POST post to url (Content-Type application/x-www-form-urlencoded); "" for post sends a GET. Result and return as query. Waits in place: Lua sees a plain call; in JavaScript, await it inside an async function (a plain function gets -1). */
-    query_post(a1: string, a2: string, a3: string): number;
+    query_post(a1: string, a2: string, a3: string): number | Promise<number>;
     /** As query_post, with header lines hdrs ("Name: value", several separated by CRLF; "" none), e.g. a Content-Type of the caller's. Waits in place: Lua sees a plain call; in JavaScript, await it inside an async function (a plain function gets -1). */
-    query_post_hdrs(a1: string, a2: string, a3: string, a4: string): number;
+    query_post_hdrs(a1: string, a2: string, a3: string, a4: string): number | Promise<number>;
     /** GET url, with a body ("" none) and header lines hdrs ("" none). Result and return as query. Waits in place: Lua sees a plain call; in JavaScript, await it inside an async function (a plain function gets -1). */
-    get_hdrs(a1: string, a2: string, a3: string, a4: string): number;
+    get_hdrs(a1: string, a2: string, a3: string, a4: string): number | Promise<number>;
     /** GET the named connection's URL with url appended; the whole body (up to maxdatasize) of a 2xx-4xx answer goes into dst. Returns the HTTP status, curl's error code, -1 for an unknown connection or a bad dst; a failover connection is tried once on an error or a 5xx. Waits in place: Lua sees a plain call; in JavaScript, await it inside an async function (a plain function gets -1). */
-    curl_connect(a1: string, a2: string, a3: string): number;
+    curl_connect(a1: string, a2: string, a3: string): number | Promise<number>;
     /** POST data with Content-Type ctype to the named connection's URL with url appended ("" for data sends a GET). Result and return as curl_connect. Waits in place: Lua sees a plain call; in JavaScript, await it inside an async function (a plain function gets -1). */
-    curl_connect_post(a1: string, a2: string, a3: string, a4: string, a5: string): number;
+    curl_connect_post(a1: string, a2: string, a3: string, a4: string, a5: string): number | Promise<number>;
   };
   jsonrpc: {
     /** Send a notification (no id, no answer): 1 when written to a connected server, -1 when none is connected or the arguments are bad. params: JSON text of an object or array, or "". */
