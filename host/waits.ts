@@ -6,7 +6,8 @@
  *
  * - the message is held through its owner (host/kemi/owner.ts) — a SIP request's transaction is
  *   suspended as Kamailio's t_suspend does, an xhttp exchange waits — so nothing finishes it
- *   meanwhile; a Context without an owner (an event route) is marked suspended itself. Either
+ *   meanwhile; a Context without an owner (an event route), or an ACK (nothing answers it, it
+ *   has no transaction), is marked suspended itself. Either
  *   way the script version that runs it stays pinned (host/script-runner.ts), so a reload never
  *   moves a waiting callback to other code;
  * - the wait is bounded: limits.wait_ms (the call then returns its failure value, logged) and
@@ -123,11 +124,13 @@ export class Waits implements WaitHost {
     if (this.closed) return 'the server is stopping';
     if (this.pending.size >= this.opts.maxWaiting) return `${String(this.opts.maxWaiting)} callbacks are waiting already (limits.max_waiting)`;
     let hold: Hold | null = null;
-    if (ctx.owner !== null) {
-      const h = holdMessage(ctx);
-      if (typeof h === 'string') return h;
+    const h = ctx.owner === null ? null : holdMessage(ctx);
+    if (h !== null && typeof h !== 'string') {
       hold = h;
     } else {
+      // no owner (an event route), or an ACK: nothing answers it, so it needs no transaction
+      // to wait; the Context itself is marked held (what pins its script version)
+      if (typeof h === 'string' && ctx.msg?.method !== 'ACK') return h;
       if (ctx.suspended) return 'the message is already held';
       ctx.suspended = true;
     }

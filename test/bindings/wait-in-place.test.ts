@@ -143,24 +143,27 @@ const cases: BindingCase[] = [
     expect: { status: 200, reason: 'rc -1', stats: { 'wait:refused': 1, 'wait:started': 0, 'tm:created': 0 } },
   },
   {
-    name: 'an ACK cannot be held: the wait is refused with -1 and the callback goes on',
+    name: 'an ACK waits too, without a transaction (nothing answers it), and is forwarded after the wait',
     full: true,
     lua: `function ksr_request_route()
       if KSR.is_ACK() then
         local rc = KSR.async.ms_sleep(10)
-        KSR.pv.sets("$var(rc)", rc)
+        KSR.hdr.append("X-Rc: " .. rc .. "\\r\\n")
+        KSR.forward()
         return
       end
       KSR.sl.sl_send_reply(200, "OK")
     end`,
     js: jsAsync(`if (KSR.is_ACK()) {
         const rc = await KSR.async.ms_sleep(10);
-        KSR.pv.sets("$var(rc)", String(rc));
+        KSR.hdr.append("X-Rc: " + rc + "\\r\\n");
+        KSR.forward();
         return;
       }
       KSR.sl.sl_send_reply(200, "OK");`),
-    request: { method: 'ACK' },
-    expect: { noReply: true, stats: { 'wait:refused': 1, 'wait:started': 0, 'script:errors': 0 } },
+    request: { method: 'ACK', ruri: 'sip:bob@127.0.0.1:{next}' },
+    next: {},
+    expect: { noReply: true, forwarded: { headers: { 'X-Rc': '1' } }, stats: { 'wait:started': 1, 'wait:resumed': 1, 'wait:refused': 0, 'tm:created': 0, 'script:errors': 0 } },
   },
   {
     name: 'one wait at a time: a second call while one waits gets -1 (JS: Promise.all; Lua: from a table.sort comparator, which cannot yield)',
