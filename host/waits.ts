@@ -128,9 +128,11 @@ export class Waits implements WaitHost {
     if (h !== null && typeof h !== 'string') {
       hold = h;
     } else {
-      // no owner (an event route), or an ACK: nothing answers it, so it needs no transaction
-      // to wait; the Context itself is marked held (what pins its script version)
+      // an event route, or an ACK: nothing answers it, so it needs no transaction to wait; the
+      // Context itself is marked held (what pins its script version). A reply cannot wait: it
+      // is relayed as soon as its route returns.
       if (typeof h === 'string' && ctx.msg?.method !== 'ACK') return h;
+      if (h === null && ctx.kind !== 'event') return 'a reply cannot wait: it is relayed when its route returns';
       if (ctx.suspended) return 'the message is already held';
       ctx.suspended = true;
     }
