@@ -86,7 +86,8 @@ class SqliteConnection implements SyncQueryable {
       const st = this.db.prepare(sql);
       if (!st.reader) return { columns: [], rows: [], changes: st.run().changes };
       const columns = st.columns().map((c) => c.name);
-      return { columns, rows: st.raw(true).all() as unknown[][], changes: 0 };
+      // bigints, so a 64-bit value keeps its digits (the caller decides how to show it)
+      return { columns, rows: st.raw(true).safeIntegers(true).all() as unknown[][], changes: 0 };
     });
   }
 
