@@ -5,16 +5,16 @@
  * request taken by xhttp. A message that is gone by then (CANCEL, timeout, closed connection)
  * is logged and counted by Hold.resume; nothing runs and nothing is sent.
  *
- * Not here: async.sleep / ms_sleep. They continue the script *after the call* in Kamailio; a
- * KEMI callback cannot be resumed in place without keeping its engine stack alive across the
- * wait, which neither engine can do safely yet. They return -1 with a logged explanation; the
- * route forms do the same job.
+ * async.sleep / ms_sleep continue the script *after the call*, as Kamailio's native
+ * async_sleep does (Kamailio does not export them to KEMI): they wait in place
+ * (host/kemi/wait.ts), in a Lua callback or an async JS callback.
  */
 import { z } from 'zod';
 import { Context } from '../host/kemi/context.js';
 import { holdMessage, type GoneReport } from '../host/kemi/owner.js';
 import type { Counter } from '../host/kemi/stats.js';
 import { defineModule, fn, type ModuleHost, type ScriptHandle, type Xval } from '../host/kemi/types.js';
+import { Wait, waitFn } from '../host/kemi/wait.js';
 
 const MAX_SECONDS = 100;
 const MAX_MS = 30_000;
@@ -116,8 +116,16 @@ function msDelay(s: AsyncState, ms: number): number {
   return s.msTimer > 1 ? Math.ceil(ms / s.msTimer) * s.msTimer : ms;
 }
 
-function sleepRefused(s: AsyncState, fname: string): number {
-  return complain(s, `${fname} is not supported: a KEMI callback cannot continue after the call here; use KSR.async.route / ms_route with a named function`);
+/**
+ * sleep / ms_sleep: wait in place (host/waits.ts): the request is held (its transaction made
+ * and suspended, as Kamailio's native async_sleep does), the callback goes on after the call,
+ * which returns 1; -1 when it cannot wait (a plain JS function, a bad value) or is cut short.
+ */
+function sleepFor(s: AsyncState, fname: string, ms: number): number | Wait<number> {
+  if (s.closed) return -1;
+  // no abort signal: a wait cut short (limits.wait_ms, shutdown) is ended by the host, and this
+  // timer, unref'd, only resolves a promise nobody reads any more
+  return new Wait(fname, () => new Promise<number>((resolve) => { setTimeout(resolve, ms, 1).unref(); }), -1);
 }
 
 function taskAttr(s: AsyncState, name: string): Xval {
@@ -184,10 +192,14 @@ export default defineModule({
     }, 'Like task_data, in a declared group.'),
     get_data: fn([], 'xval', (s: AsyncState) => s.current?.data ?? null, 'The data of the running task_data route ($async(data)), else null.'),
     get_gname: fn([], 'xval', (s: AsyncState) => s.current?.gname ?? null, 'The group of the running task route ($async(gname)), else null.'),
-    sleep: fn(['int'], 'int', (s: AsyncState) => sleepRefused(s, 'KSR.async.sleep'),
-      'Not supported (a callback cannot continue in place): logs why and returns -1; use route().'),
-    ms_sleep: fn(['int'], 'int', (s: AsyncState) => sleepRefused(s, 'KSR.async.ms_sleep'),
-      'Not supported (a callback cannot continue in place): logs why and returns -1; use ms_route().'),
+    sleep: waitFn(['int'], 'int', (s: AsyncState, _ctx, sec) => {
+      if (sec < 0 || sec > MAX_SECONDS) return complain(s, `KSR.async.sleep: seconds must be 0..${String(MAX_SECONDS)}`, { seconds: sec });
+      return sleepFor(s, 'KSR.async.sleep', sec * 1000);
+    }, 'Wait in place this many seconds (≤ 100), the request held (its transaction suspended), then go on after the call: 1; -1 when it cannot wait here (Lua: any callback; JS: only an async function callback, with await) — kemihost: Kamailio exports it to native config only.'),
+    ms_sleep: waitFn(['int'], 'int', (s: AsyncState, _ctx, ms) => {
+      if (ms < 0 || ms > MAX_MS) return complain(s, `KSR.async.ms_sleep: milliseconds must be 0..${String(MAX_MS)}`, { ms });
+      return sleepFor(s, 'KSR.async.ms_sleep', msDelay(s, ms));
+    }, 'Like sleep, in milliseconds (≤ 30000).'),
   },
   pvs: {
     async: { get: (s: AsyncState, _ctx, name) => taskAttr(s, name), param: true, doc: 'in a task route: data (task_data) or gname (the group); else $null' },

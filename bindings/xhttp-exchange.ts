@@ -9,7 +9,7 @@ import { validateHeaderName, validateHeaderValue, type IncomingMessage, type Out
 import type { Logger } from 'pino';
 import type { ErrorBoundary } from '../host/boundary.js';
 import { Context } from '../host/kemi/context.js';
-import { Hold, type MessageOwner } from '../host/kemi/owner.js';
+import { Hold, type MessageOwner, type ResumeStep } from '../host/kemi/owner.js';
 import type { Counter } from '../host/kemi/stats.js';
 import type { ScriptHandle } from '../host/kemi/types.js';
 import { normalizeTarget } from '../host/http/normalize-path.js';
@@ -133,9 +133,10 @@ export class XhttpServer {
     return this.exchanges.get(ctx) ?? null;
   }
 
-  /** Run the event callback or a resumed route on the request, then settle what it left. */
-  run(ex: Exchange, route: string, arg: string | undefined): void {
-    this.settle(ex, route, this.script.run(route, ex.ctx, arg));
+  /** Run the event callback, a resumed route or a callback waiting in place on the request, then settle what it left. */
+  run(ex: Exchange, step: ResumeStep, arg: string | undefined): void {
+    if (typeof step === 'string') this.settle(ex, step, this.script.run(step, ex.ctx, arg));
+    else this.settle(ex, this.opts.callback, step());
   }
 
   private settle(ex: Exchange, route: string, r: RunResult): void {
@@ -242,7 +243,7 @@ export class Exchange implements MessageOwner {
     return new Hold(ctx, (c, route, arg) => this.resume(c, route, arg));
   }
 
-  resume(ctx: Context, route: string, arg?: string): boolean {
+  resume(ctx: Context, route: ResumeStep, arg?: string): boolean {
     if (ctx !== this.ctx || this.state !== 'held') return false;
     this.unhold();
     this.state = 'running';

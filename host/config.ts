@@ -141,9 +141,11 @@ export const configSchema = z
         cpu_ms: z.number().int().min(0).max(60_000).default(100).describe('how much CPU time one script callback may use, in ms, KSR calls included, before it is stopped (500 to the request, script:cpu_limit); 0 = unlimited. CPU time, not elapsed time, so a callback slowed by a loaded machine is not stopped early (Lua: the CPU time of the thread running it; JS: of the process). Lua: checked every 1000 instructions and during long library calls. JS: checked at every KSR call; a loop of the script\'s own code (no KSR calls) is stopped by isolated-vm\'s wall-clock timeout at 8 x cpu_ms (docs/decisions.md)'),
         memory_mb: z.number().int().min(8).max(4096).default(128).describe('memory per script instance, both engines (500 to the request, script:memory_limit). JS: the isolate\'s heap; a callback that goes over it fails and the instance is rebuilt from the same source; one allocation so large that V8 gives up at once ends the process (exit 134; docs/decisions.md, "Out of memory in a script"). Lua: what one callback allocates while it runs, see docs/lua.md'),
         max_message_bytes: z.number().int().min(1024).max(65_535).default(65_535).describe('largest SIP message accepted'),
+        wait_ms: z.number().int().min(0).max(3_600_000).default(30_000).describe('how long one KSR call that waits in place (async.sleep, http_client, sqlops…; docs/waiting.md) may wait before it returns its failure value (wait:timeouts); 0 = no limit'),
+        max_waiting: z.number().int().min(0).max(10_000_000).default(100_000).describe('callbacks that may wait in place at once; a further waiting call returns its failure value at once (wait:refused)'),
       })
       .strict()
-      .default({ cpu_ms: 100, memory_mb: 128, max_message_bytes: 65_535 }),
+      .default({ cpu_ms: 100, memory_mb: 128, max_message_bytes: 65_535, wait_ms: 30_000, max_waiting: 100_000 }),
     sip: z
       .object({
         server_header: z.string().nullable().default('kemihost').describe('Server header in our replies; null for none'),

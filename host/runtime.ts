@@ -25,6 +25,7 @@ import { timersFrom } from './sip/transaction/config.js';
 import { TcpListener } from './sip/tcp-transport.js';
 import { UdpListener } from './sip/udp-transport.js';
 import { ScriptRunner } from './script-runner.js';
+import { Waits } from './waits.js';
 import { Reloader, type ReloadOutcome, type ReloadTrigger } from './reload/reloader.js';
 import { ScriptWatcher } from './reload/watcher.js';
 import type { RpcMethodDef } from './rpc/jsonrpc.js';
@@ -52,6 +53,8 @@ export class Runtime {
   readonly registry: KemiRegistry;
   /** runs callbacks of the current script version (for the SIP router and the bindings) */
   readonly script: ScriptRunner;
+  /** callbacks waiting in place */
+  readonly waits: Waits;
   readonly engineKind: EngineKind;
   /** builds, probes and swaps script versions (hot reload) */
   readonly reloader: Reloader;
@@ -70,6 +73,8 @@ export class Runtime {
     this.boundary = new ErrorBoundary(opts.log.child({ module: 'core' }), this.stats);
     this.databases = new Databases(opts.log.child({ module: 'db' }), dbOptionsFrom(opts.config));
     this.script = new ScriptRunner(opts.log.child({ module: 'script' }), this.stats);
+    const { limits } = opts.config;
+    this.waits = new Waits(opts.log.child({ module: 'wait' }), this.stats, this.boundary, this.script, { waitMs: limits.wait_ms, maxWaiting: limits.max_waiting });
     this.engineKind = engineKindOf(opts.scriptPath);
     this.registry = new KemiRegistry(opts.extraModules === undefined ? MODULES : [...MODULES, ...opts.extraModules], {
       log: opts.log,
@@ -90,7 +95,6 @@ export class Runtime {
         address: () => this.httpAddress,
       },
     });
-    const { limits } = opts.config;
     this.reloader = new Reloader(
       this.script,
       opts.scriptPath,
@@ -101,6 +105,7 @@ export class Runtime {
         cpuMs: limits.cpu_ms,
         memoryMb: limits.memory_mb,
         luaStdlib: opts.config.lua.stdlib,
+        waits: this.waits,
       },
       this.stats,
       opts.log.child({ module: 'reload' }),
@@ -263,6 +268,9 @@ export class Runtime {
     this.watcher?.close();
     await this.reloader.close();
     if (this.rpc !== null) await this.rpc.close();
+    // Callbacks waiting in place go on now with their calls' failure values, while what they
+    // send can still leave (docs/waiting.md).
+    this.waits.close();
     // Transaction timers stop first: none may fire on a socket that is closing.
     this.sipPort.attach(null);
     this.router?.close();

@@ -15,13 +15,14 @@ import type { CallResult, ScriptFailure } from './engines/engine.js';
 import type { Context } from './kemi/context.js';
 import type { Counter, Stats } from './kemi/stats.js';
 import type { ScriptHandle } from './kemi/types.js';
+import type { ContinuationRunner, Suspension } from './waits.js';
 import { LogLimiter } from './log-limiter.js';
 import { ScriptVersion, type PinOwner } from './reload/version.js';
 
 const NO_SCRIPT_FAILURE: ScriptFailure = { code: 'KEMI_ERR_SCRIPT_RUNTIME', message: 'no script loaded', location: undefined, stack: undefined };
 const NO_SCRIPT: CallResult = Object.freeze({ ok: false, failure: NO_SCRIPT_FAILURE });
 
-export class ScriptRunner implements ScriptHandle, PinOwner {
+export class ScriptRunner implements ScriptHandle, PinOwner, ContinuationRunner {
   private cur: ScriptVersion | null = null;
   /** replaced versions that still have suspended messages */
   private readonly draining = new Set<ScriptVersion>();
@@ -119,6 +120,36 @@ export class ScriptRunner implements ScriptHandle, PinOwner {
       this.unpin(ctx);
     }
     if (!result.ok) this.failed(result.failure, name, v);
+    return result;
+  }
+
+  /**
+   * Continue a callback suspended in place (host/waits.ts) on the version it is pinned to, as
+   * `run` runs a resumed route: timed, its failure logged and counted, the pin kept while it
+   * waits again and released when it ends.
+   */
+  continueCallback(ctx: Context, route: string, s: Suspension, value: unknown): CallResult {
+    const pin = ctx.version;
+    const v = pin instanceof ScriptVersion ? pin : null;
+    if (v === null || v.disposed) {
+      s.abandon();
+      return NO_SCRIPT;
+    }
+    const outer = this.running;
+    const outerSflags = this.sflags;
+    this.running = v;
+    const figures = v.figuresFor(route);
+    const t0 = performance.now();
+    let result: CallResult;
+    try {
+      result = s.resume(value);
+    } finally {
+      this.running = outer;
+      this.sflags = outerSflags;
+    }
+    figures.observe(performance.now() - t0, result.ok);
+    if (!ctx.suspended && outer === null) this.unpin(ctx);
+    if (!result.ok) this.failed(result.failure, route, v);
     return result;
   }
 

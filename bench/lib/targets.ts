@@ -74,6 +74,8 @@ export interface KamailioSpec {
   readonly modules: readonly string[];
   /** `modparam("module", "name", value)` lines: [module, name, value] (strings are quoted) */
   readonly params?: readonly (readonly [string, string, string | number])[];
+  /** core settings lines, e.g. "async_workers=1" */
+  readonly core?: readonly string[];
 }
 
 /** Kamailio with the same script (app_lua, or app_jsdt for JS), one UDP worker; null when not installed. */
@@ -87,7 +89,7 @@ export async function startKamailio(name: string, spec: KamailioSpec): Promise<T
   const params = (spec.params ?? []).map(([m, n, v]) => `modparam("${m}", "${n}", ${typeof v === 'number' ? String(v) : JSON.stringify(v)})`);
   writeFileSync(cfg, [
     '#!KAMAILIO', `listen=udp:127.0.0.1:${String(port)}`, 'children=1', 'disable_tcp=yes', 'log_stderror=yes', 'debug=0', 'auto_aliases=no',
-    `mpath="${KAM_MODULES}"`, ...mods.map((m) => `loadmodule "${m}.so"`), ...params,
+    ...(spec.core ?? []), `mpath="${KAM_MODULES}"`, ...mods.map((m) => `loadmodule "${m}.so"`), ...params,
     `modparam("${app}", "load", "${spec.scriptPath}")`, `cfgengine "${spec.engine === 'lua' ? 'lua' : 'jsdt'}"`, '',
   ].join('\n'));
   const proc = spawn('taskset', ['-c', '0', KAMAILIO, '-f', cfg, '-DD', '-E', '-m', '256', '-M', '16', '-P', join(dir, 'k.pid'), '-Y', dir, '-w', dir],

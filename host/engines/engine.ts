@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { Context } from '../kemi/context.js';
 import type { KemiRegistry } from '../kemi/registry.js';
+import type { WaitHost } from '../waits.js';
 
 export type EngineKind = 'lua' | 'js';
 
@@ -17,6 +18,8 @@ export interface EngineOptions {
   readonly memoryMb: number;
   /** the Lua engine's standard library (config lua.stdlib); safe when absent */
   readonly luaStdlib?: 'safe' | 'full';
+  /** where a callback that waits in place is held and resumed (host/waits.ts); without it a KSR call cannot wait */
+  readonly waits?: WaitHost;
 }
 
 /** Why a callback failed. `location` is file:line(:column) in the user's script when known. */
@@ -47,7 +50,11 @@ export interface ScriptEngine {
   compile(source: string, path: string): void;
   /** true when the loaded script defines a function with this name */
   has(name: string): boolean;
-  /** Run one callback on ctx. Never throws for a script's fault: the result says what happened. */
+  /**
+   * Run one callback on ctx. Never throws for a script's fault: the result says what happened.
+   * A callback that waits in place (host/waits.ts) returns CALL_OK with its message held; its
+   * continuation's result comes through Suspension.resume.
+   */
   call(name: string, ctx: Context, arg?: string): CallResult;
   /** file:line of the script code running now (for KSR.info & co.), when inside a callback */
   location(): string | undefined;

@@ -5,6 +5,7 @@
  * classes to find out what kind of message they were given, and the hold/resume/"gone" logic
  * lives once, in Hold.
  */
+import type { CallResult } from '../engines/engine.js';
 import type { Context } from './context.js';
 import type { Counter } from './stats.js';
 import type { ModuleHost } from './types.js';
@@ -36,11 +37,17 @@ export interface MessageOwner {
 }
 
 /**
- * How an owner continues a held message: run `route` on it (through the script version that
- * held it) and let the owner finish it unless it was held again. false when the message is
- * gone (cancelled, timed out, its connection closed): nothing ran.
+ * What continues a held message: a named route to run on it (through the script version that
+ * held it), or a callback suspended in place to go on with (host/waits.ts).
  */
-export type ResumeFn = (ctx: Context, route: string, arg?: string) => boolean;
+export type ResumeStep = string | (() => CallResult);
+
+/**
+ * How an owner continues a held message: run the step on it and let the owner finish it unless
+ * it was held again. false when the message is gone (cancelled, timed out, its connection
+ * closed): nothing ran.
+ */
+export type ResumeFn = (ctx: Context, step: ResumeStep, arg?: string) => boolean;
 
 /** Where a binding counts and tells of a message found gone: its counter and its module's rate-limited log. */
 export interface GoneReport {
@@ -66,11 +73,21 @@ export class Hold {
   }
 
   resume(route: string, gone: GoneReport, arg?: string): boolean {
+    return this.go(route, gone, arg);
+  }
+
+  /** Go on with a callback suspended in place (host/waits.ts), as resume does with a route. */
+  continueWith(run: () => CallResult, gone: GoneReport): boolean {
+    return this.go(run, gone);
+  }
+
+  private go(step: ResumeStep, gone: GoneReport, arg?: string): boolean {
     if (this.done) return false;
     this.done = true;
-    if (this.resumeFn(this.ctx, route, arg)) return true;
+    if (this.resumeFn(this.ctx, step, arg)) return true;
     gone.counter.value++;
-    gone.host.complain('held message is gone (cancelled, timed out or connection closed); its route was not run', { route }, 'info');
+    const what = typeof step === 'string' ? { route: step } : {};
+    gone.host.complain('held message is gone (cancelled, timed out or connection closed); its script did not go on', what, 'info');
     return false;
   }
 }

@@ -42,6 +42,8 @@ export interface BoundFunction {
   readonly stops: 'exit' | 'drop' | null;
   /** the function never changes anything (it has `pure` or `read`) */
   readonly effectFree: boolean;
+  /** the call may wait in place (KemiFunctionDef.waits): in JS it returns a promise to await */
+  readonly waits: boolean;
   /** positions of the arguments that name a script function (ModuleDef.routeArgs) */
   readonly routes: readonly number[];
   /** positions of the arguments that name a pseudo-variable (ModuleDef.pvArgs) */
@@ -181,6 +183,7 @@ export class KemiRegistry {
         predictWhileUnchanged: f.predictWhileUnchanged === true,
         stops: f.stops ?? null,
         effectFree: f.pure !== undefined || f.read !== undefined,
+        waits: f.waits === true,
         routes: def.routeArgs?.[name] ?? [],
         pvs: def.pvArgs?.[name] ?? [],
       };

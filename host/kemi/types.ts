@@ -73,6 +73,8 @@ export interface KemiFunctionDef<S = unknown> {
    * call afterwards, after the calls that came before it.
    */
   readonly stops?: 'exit' | 'drop';
+  /** The call may wait in place (host/kemi/wait.ts: waitFn): its result may be a Wait. */
+  readonly waits?: true;
 }
 
 /**

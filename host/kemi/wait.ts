@@ -19,7 +19,11 @@ export class Wait<T = unknown> {
   constructor(
     /** 'KSR.http_client.query': for the log lines of a refused, timed-out or failed wait */
     readonly what: string,
-    /** start the work; `signal` aborts when the wait ends early (timeout, shutdown) */
+    /**
+     * Start the work; `signal` aborts when the wait ends early (timeout, shutdown). Declare the
+     * parameter only when the work uses it: a start function that takes none is given none
+     * (an AbortController costs about 1 KB per waiting call, and 50,000 may wait at once).
+     */
     readonly start: (signal: AbortSignal) => Promise<T>,
     /** what the call returns when it cannot wait here or its wait ends early (-1, null…) */
     readonly failure: T,
@@ -36,5 +40,5 @@ export function waitFn<S, const A extends readonly KemiType[], R extends KemiTyp
   impl: (state: S, ctx: Context, ...args: ArgsOf<A>) => JsOf<R> | Wait<JsOf<R>>,
   doc = '',
 ): KemiFunctionDef<S> {
-  return { params, returns, impl: impl as KemiFunctionDef<S>['impl'], doc };
+  return { params, returns, impl: impl as KemiFunctionDef<S>['impl'], doc, waits: true };
 }

@@ -17,6 +17,7 @@ import { describeError, isKemiError, KemiError, type KemiErrorCode } from '../er
 import type { KemiRegistry } from '../kemi/registry.js';
 import type { Counter, Stats } from '../kemi/stats.js';
 import type { ScriptRunner } from '../script-runner.js';
+import type { WaitHost } from '../waits.js';
 import { ScriptVersion, type VersionInfo } from './version.js';
 
 export interface BuildOptions {
@@ -26,6 +27,7 @@ export interface BuildOptions {
   readonly cpuMs: number;
   readonly memoryMb: number;
   readonly luaStdlib?: 'safe' | 'full';
+  readonly waits?: WaitHost;
 }
 
 export function sha256(text: string): string {
@@ -40,6 +42,7 @@ export async function buildVersion(number: number, source: string, path: string,
     cpuMs: opts.cpuMs,
     memoryMb: opts.memoryMb,
     ...(opts.luaStdlib === undefined ? {} : { luaStdlib: opts.luaStdlib }),
+    ...(opts.waits === undefined ? {} : { waits: opts.waits }),
   });
   try {
     engine.load(source, path);

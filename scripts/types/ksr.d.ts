@@ -638,10 +638,10 @@ declare const KSR: {
     get_data(): string | number | null;
     /** The group of the running task route ($async(gname)), else null. */
     get_gname(): string | number | null;
-    /** Not supported (a callback cannot continue in place): logs why and returns -1; use route(). */
-    sleep(a1: number): number;
-    /** Not supported (a callback cannot continue in place): logs why and returns -1; use ms_route(). */
-    ms_sleep(a1: number): number;
+    /** Wait in place this many seconds (≤ 100), the request held (its transaction suspended), then go on after the call: 1; -1 when it cannot wait here (Lua: any callback; JS: only an async function callback, with await) — kemihost: Kamailio exports it to native config only. */
+    sleep(a1: number): number | Promise<number>;
+    /** Like sleep, in milliseconds (≤ 30000). */
+    ms_sleep(a1: number): number | Promise<number>;
   };
   http_async_client: {
     /** Send an HTTP(S) query ($http_req settings apply). With a transaction (t_newtran first) or in an xhttp request: the message is held and resumed in the named function when the reply, an error or the timeout arrives; returns 0 (call KSR.x.exit()). Without, or with $http_req(suspend) = 0: returns 1, the script goes on and the function runs on a Context of its own. -1: bad URL, unknown function, too many in flight. */

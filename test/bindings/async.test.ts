@@ -66,10 +66,10 @@ const cases: BindingCase[] = [
     expect: { status: 200, headers: { 'X-Path': 'req,one,two' }, stats: { 'async:suspended': 2, 'async:resumed': 2, 'tm:created': 1 } },
   },
   {
-    name: 'out-of-range delays, unknown functions, async.sleep and ms_sleep return -1 and suspend nothing',
+    name: 'out-of-range delays (sleep and ms_sleep too), unknown functions return -1 and suspend nothing',
     lua: `local r = {
         KSR.async.route("R", 101), KSR.async.route("R", -1), KSR.async.ms_route("R", 30001),
-        KSR.async.ms_route("NO_SUCH_FUNCTION", 10), KSR.async.sleep(1), KSR.async.ms_sleep(10),
+        KSR.async.ms_route("NO_SUCH_FUNCTION", 10), KSR.async.sleep(101), KSR.async.ms_sleep(30001),
         KSR.async.task_group_route("R", "nogroup") }
       KSR.hdr.append_to_reply("X-Rc: " .. table.concat(r, ",") .. "\\r\\n")
       KSR.sl.sl_send_reply(200, "OK")
@@ -77,7 +77,7 @@ const cases: BindingCase[] = [
     function R()`,
     js: `const r = [
         KSR.async.route("R", 101), KSR.async.route("R", -1), KSR.async.ms_route("R", 30001),
-        KSR.async.ms_route("NO_SUCH_FUNCTION", 10), KSR.async.sleep(1), KSR.async.ms_sleep(10),
+        KSR.async.ms_route("NO_SUCH_FUNCTION", 10), KSR.async.sleep(101), KSR.async.ms_sleep(30001),
         KSR.async.task_group_route("R", "nogroup")];
       KSR.hdr.append_to_reply("X-Rc: " + r.join(",") + "\\r\\n");
       KSR.sl.sl_send_reply(200, "OK");

@@ -54,7 +54,8 @@ function harness(engine: EngineName): Harness {
   const owner = new RecordingOwner(true, (ctx, route, arg) => {
     if (!ctx.suspended) return false;
     ctx.suspended = false;
-    runner.run(route, ctx, arg);
+    if (typeof route === 'string') runner.run(route, ctx, arg);
+    else route();
     return true;
   });
   return {

@@ -8,6 +8,8 @@ import { describeError, isKemiError } from '../../errors.js';
 import { SCRIPT_STOP } from '../../kemi/context.js';
 import { ForeignValue, invoke, jsTypeName } from '../../kemi/invoke.js';
 import type { BoundFunction } from '../../kemi/registry.js';
+import { Wait } from '../../kemi/wait.js';
+import type { WaitHost } from '../../waits.js';
 import { convertResult } from './call-plan.js';
 import { budgetSpent } from './cpu-budget.js';
 import { idleFrame, type Frame } from './frame.js';
@@ -18,6 +20,8 @@ const STOP_EXIT = 1;
 const STOP_DROP = 2;
 /** the callback used more than cpu_ms of CPU time counting its KSR calls (cpu-budget.ts) */
 const STOP_CPU = 3;
+/** the call waits in place: the isolate gives the script a promise (prelude.ts: WAIT) */
+const WAIT = 4;
 
 export class KsrDispatcher {
   /** the running callback; the engine sets it, a nested call pushes its own and puts this one back */
@@ -26,18 +30,20 @@ export class KsrDispatcher {
   crossed = 0;
   private readonly log: Logger;
   private readonly cpuMs: number;
+  private readonly waits: WaitHost | undefined;
 
   constructor(
     /** the KSR functions in table order (the index the isolate names them by) */
     private readonly fns: readonly BoundFunction[],
     private readonly plans: PlanRunner,
-    opts: { readonly log: Logger; readonly cpuMs: number },
+    opts: { readonly log: Logger; readonly cpuMs: number; readonly waits?: WaitHost },
     private readonly warnOnce: WarnOnce,
     /** the script line making the current call */
     private readonly location: () => string | undefined,
   ) {
     this.log = opts.log;
     this.cpuMs = opts.cpuMs;
+    this.waits = opts.waits;
   }
 
   /**
@@ -86,7 +92,31 @@ export class KsrDispatcher {
       // eslint-disable-next-line @typescript-eslint/only-throw-error -- a message or a stop code, see prelude.ts
       throw this.raise(e, fn, frame);
     }
+    if (r instanceof Wait) return this.waitHere(fn, frame, r);
     return convertResult(fn.returns, r);
+  }
+
+  /** A KSR call returned a Wait: the callback awaits it (WAIT), or the call returns its failure value and why is logged. */
+  private waitHere(fn: BoundFunction, frame: Frame, w: Wait): unknown {
+    const host = this.waits;
+    let reason: string;
+    if (host === undefined) {
+      reason = 'waiting in place is not available here';
+    } else if (frame.id === 0) {
+      reason = 'only an async function callback can wait (declare it `async function` and `await` the call); a callback run by another KSR call cannot';
+    } else if (frame.wait !== null) {
+      reason = 'the callback already waits for another call (await one at a time)';
+    } else {
+      const ticket = host.begin(frame.ctx, frame.route, w);
+      if (typeof ticket !== 'string') {
+        frame.wait = { ticket, returns: fn.returns };
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- a code, see prelude.ts
+        throw WAIT;
+      }
+      reason = ticket;
+    }
+    host?.refuse(w, reason, this.location());
+    return convertResult(fn.returns, w.failure);
   }
 
   /** What to throw into the isolate for an exception from a KSR function. */

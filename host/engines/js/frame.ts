@@ -2,6 +2,8 @@
 import { Context } from '../../kemi/context.js';
 import type { CallPlan, PlanValue } from './call-plan.js';
 import type { CpuBudget } from './cpu-budget.js';
+import type { KemiType } from '../../kemi/types.js';
+import type { WaitTicket } from '../../waits.js';
 
 /**
  * One running callback: its Context, its call plan, and whether a stop or the CPU limit ended
@@ -23,11 +25,20 @@ export interface Frame extends CpuBudget {
   stop: 'exit' | 'drop' | null;
   /** a KSR call after the stop was refused (logged once per callback) */
   refused: boolean;
+  /** an async callback that may wait in place: its id (prelude.ts); 0 otherwise */
+  readonly id: number;
+  /** the wait a KSR call of it began (host/waits.ts), taken when the host call into the isolate returns */
+  wait: PendingWait | null;
+}
+
+export interface PendingWait {
+  readonly ticket: WaitTicket;
+  readonly returns: KemiType;
 }
 
 const NO_SOURCE = Object.freeze({ proto: 'udp', ip: '', port: 0, localIp: '', localPort: 0 } as const);
 
 /** The frame outside any callback (and for the script's top level). */
 export function idleFrame(): Frame {
-  return { ctx: new Context('event', null, NO_SOURCE), route: '', stop: null, refused: false, plan: null, answers: null, dirty: false, cpuStart: 0, checkAt: Infinity, overrun: null };
+  return { ctx: new Context('event', null, NO_SOURCE), route: '', stop: null, refused: false, plan: null, answers: null, dirty: false, cpuStart: 0, checkAt: Infinity, overrun: null, id: 0, wait: null };
 }

@@ -9,7 +9,8 @@ import { PRELUDE_FILE, PRELUDE_SOURCE } from './prelude.js';
 import { retire } from './retired.js';
 
 /** (callback index, its argument, the plan's answers as JSON, the plan's keys as JSON when they changed) */
-export type RunFn = (index: number, arg: string | null, answers: string | null, keys: string | null) => string | undefined;
+/** (callback index, its argument, the plan's answers as JSON, the plan's keys as JSON when they changed, its id when it may wait in place or 0) */
+export type RunFn = (index: number, arg: string | null, answers: string | null, keys: string | null, id: number) => string | undefined;
 
 export interface Instance {
   readonly isolate: ivm.Isolate;
@@ -22,7 +23,11 @@ export interface Instance {
   readonly take: ivm.Reference<(done: boolean) => string>;
   /** uses of each slot of a callback's plan since last asked (CallPlan.prune) */
   readonly hits: ivm.Reference<(index: number) => string>;
-  /** callback name → runner index; only found functions are cached */
+  /** continue async callback `id` with what the KSR call it awaits returned: 1, or 0 when it awaits nothing */
+  readonly resume: ivm.Reference<(id: number, value: string | number | boolean | null) => number>;
+  /** async callback `id` will never go on: drop what it awaits */
+  readonly forget: ivm.Reference<(id: number) => void>;
+  /** callback name → runner index × 2, + 1 for an async function; only found functions are cached */
   readonly indexes: Map<string, number>;
   /** callback name → the plan version whose keys this isolate holds */
   readonly installed: Map<string, number>;
@@ -44,6 +49,7 @@ export interface InstanceSpec {
   readonly consoleCb: ivm.Callback;
   readonly dispatchCb: ivm.Callback;
   readonly flushThenCb: ivm.Callback;
+  readonly asyncEndedCb: ivm.Callback;
 }
 
 /**
@@ -64,7 +70,7 @@ export function buildInstance(spec: InstanceSpec, start: (vm: Instance, script: 
     handles.push(context, table, tableCopy);
     const api = context.evalClosureSync(
       PRELUDE_SOURCE,
-      [spec.consoleCb, tableCopy, spec.path, spec.dispatchCb, spec.flushThenCb],
+      [spec.consoleCb, tableCopy, spec.path, spec.dispatchCb, spec.flushThenCb, spec.asyncEndedCb],
       { filename: PRELUDE_FILE, result: { reference: true } },
     );
     handles.push(api);
@@ -76,11 +82,13 @@ export function buildInstance(spec: InstanceSpec, start: (vm: Instance, script: 
       where: api.getSync('where', { reference: true }) as ivm.Reference<() => string | undefined>,
       take: api.getSync('take', { reference: true }) as ivm.Reference<(done: boolean) => string>,
       hits: api.getSync('hits', { reference: true }) as ivm.Reference<(index: number) => string>,
+      resume: api.getSync('resume', { reference: true }) as ivm.Reference<(id: number, value: string | number | boolean | null) => number>,
+      forget: api.getSync('forget', { reference: true }) as ivm.Reference<(id: number) => void>,
       indexes: new Map(),
       installed: new Map(),
       suspect: false,
     };
-    handles.push(vm.run, vm.resolve, vm.where, vm.take, vm.hits);
+    handles.push(vm.run, vm.resolve, vm.where, vm.take, vm.hits, vm.resume, vm.forget);
     api.release();
     let script: ivm.Script;
     try {

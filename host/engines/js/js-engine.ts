@@ -37,6 +37,8 @@ import type { BoundFunction } from '../../kemi/registry.js';
 import { CALL_DROP, CALL_EXIT, CALL_OK, type CallResult, type EngineOptions, type ScriptEngine } from '../engine.js';
 import { convertResult, REVIEW_RUNS, type CallPlan } from './call-plan.js';
 import { startBudget, WALL_FACTOR } from './cpu-budget.js';
+import { cpuTimeMs } from '../cpu-clock.js';
+import type { KemiType } from '../../kemi/types.js';
 import { deadlineGrid, gridTimeout } from './deadline.js';
 import { KsrDispatcher } from './dispatch.js';
 import { idleFrame, type Frame } from './frame.js';
@@ -82,6 +84,10 @@ export class JsEngine implements ScriptEngine {
   private readonly dispatchCb: ivm.Callback;
   private readonly consoleCb: ivm.Callback;
   private readonly flushThenCb: ivm.Callback;
+  private readonly asyncEndedCb: ivm.Callback;
+  /** async callbacks that ended during the host call into the isolate now running: id → run's "<queued>|<status>" */
+  private readonly ended = new Map<number, string>();
+  private nextId = 0;
   /**
    * What the callbacks reach the engine through. isolated-vm keeps the host function of an
    * ivm.Callback alive after its isolate is disposed, so a callback that closed over `this`
@@ -131,6 +137,7 @@ export class JsEngine implements ScriptEngine {
     this.dispatchCb = cbs.dispatch;
     this.consoleCb = cbs.console;
     this.flushThenCb = cbs.flushThen;
+    this.asyncEndedCb = cbs.asyncEnded;
   }
 
   /**
@@ -139,11 +146,14 @@ export class JsEngine implements ScriptEngine {
    * constructor: isolated-vm keeps them alive for ever, and a closure made in the constructor
    * shares its context with every other closure made there, some of which hold `this`.
    */
-  private static callbacks(link: { engine: JsEngine | null }): { dispatch: ivm.Callback; console: ivm.Callback; flushThen: ivm.Callback } {
+  private static callbacks(link: { engine: JsEngine | null }): { dispatch: ivm.Callback; console: ivm.Callback; flushThen: ivm.Callback; asyncEnded: ivm.Callback } {
     return {
       dispatch: new ivm.Callback((index: number, ...args: unknown[]) => link.engine?.ksr.dispatch(index, args)),
       console: new ivm.Callback((level: unknown, text: unknown, at: unknown) => { link.engine?.console(level, text, at); }),
       flushThen: new ivm.Callback((slots: unknown, index: number, ...args: unknown[]) => link.engine?.ksr.flushThen(slots, index, args)),
+      asyncEnded: new ivm.Callback((id: unknown, out: unknown) => {
+        if (typeof id === 'number' && typeof out === 'string') link.engine?.ended.set(id, out);
+      }),
     };
   }
 
@@ -176,27 +186,23 @@ export class JsEngine implements ScriptEngine {
     if (this.depth >= MAX_DEPTH) {
       return failure('KEMI_ERR_SCRIPT_RUNTIME', `callbacks nested deeper than ${String(MAX_DEPTH)} levels`, undefined);
     }
-    const index = this.indexOf(vm, name);
-    if (index < 0) return failure('KEMI_ERR_SCRIPT_RUNTIME', `function '${name}' is not defined by ${this.path}`, undefined);
+    const code = this.indexOf(vm, name);
+    if (code < 0) return failure('KEMI_ERR_SCRIPT_RUNTIME', `function '${name}' is not defined by ${this.path}`, undefined);
+    const index = code >> 1;
+    // an async function may wait in place, unless another callback's KSR call runs it
+    const id = (code & 1) === 1 && this.depth === 0 && this.opts.waits !== undefined ? ++this.nextId : 0;
 
     // Save and restore: a KSR function may run another callback before returning.
     const outer = this.ksr.frame;
     const plan = this.plans.get(name);
     // renumbering a plan's slots is safe only while no callback runs
     if (plan !== null && ++plan.runs >= REVIEW_RUNS && this.depth === 0) this.review(vm, index, plan);
-    const frame: Frame = { ctx, route: name, stop: null, refused: false, plan, answers: null, dirty: false, cpuStart: 0, checkAt: Infinity, overrun: null };
-    const cpuMs = this.opts.cpuMs;
-    if (cpuMs > 0) {
-      // performance.now(): the monotonic clock isolated-vm's timers use, from an offset
-      const now = performance.now();
-      startBudget(frame, now, cpuMs);
-      this.runOpts.timeout = gridTimeout(now, cpuMs * WALL_FACTOR, this.deadlineGrid);
-    }
+    const frame = this.newFrame(ctx, name, plan, id, 0);
     this.ksr.frame = frame;
     ctx.stop = null;
     this.depth++;
-    let result: CallResult = CALL_OK;
-    let stopEnded = false;
+    let out: string | undefined;
+    let result: CallResult | null = null;
     try {
       let answers: string | null = null;
       let keys: string | null = null;
@@ -208,15 +214,7 @@ export class JsEngine implements ScriptEngine {
           vm.installed.set(name, plan.version);
         }
       }
-      const out = vm.run.applySync(undefined, [index, arg ?? null, answers, keys], this.runOpts);
-      if (typeof out === 'string') {
-        // "<queued slots>|<status>[<error>]": the queued calls run first, as they came first
-        const bar = out.indexOf('|');
-        if (bar > 0) this.plans.runQueued(frame, out.slice(0, bar));
-        const status = out.charCodeAt(bar + 1);
-        if (status === STATUS_STOPPED) stopEnded = true;
-        else if (status !== STATUS_RETURNED) result = this.locator.scriptError(out.slice(bar + 2));
-      }
+      out = vm.run.applySync(undefined, [index, arg ?? null, answers, keys, id], this.runOpts);
     } catch (e) {
       vm.suspect = true;
       // the isolate's copy of the plans is in doubt (it may have stopped while installing one)
@@ -228,6 +226,107 @@ export class JsEngine implements ScriptEngine {
       this.ksr.frame = outer;
     }
     if (this.depth === 0 && this.disposeWhenIdle) this.dispose();
+    return result !== null ? this.outcome(frame, undefined, result) : this.segmentEnd(vm, frame, out, 0);
+  }
+
+  /** A running callback's frame; `spent`: the CPU time it used before it waited. */
+  private newFrame(ctx: Context, route: string, plan: CallPlan | null, id: number, spent: number): Frame {
+    const frame: Frame = { ctx, route, stop: null, refused: false, plan, answers: null, dirty: false, cpuStart: 0, checkAt: Infinity, overrun: null, id, wait: null };
+    const cpuMs = this.opts.cpuMs;
+    if (cpuMs > 0) {
+      // performance.now(): the monotonic clock isolated-vm's timers use, from an offset
+      const now = performance.now();
+      startBudget(frame, now, cpuMs);
+      frame.cpuStart -= spent;
+      frame.checkAt -= spent;
+      this.runOpts.timeout = gridTimeout(now, cpuMs * WALL_FACTOR, this.deadlineGrid);
+    }
+    return frame;
+  }
+
+  /**
+   * What a host call into the isolate left (run's "<queued>|<status>", or undefined): the
+   * callback's result; for an async callback that has not ended, its wait is started and the
+   * result is CALL_OK (its message is held).
+   */
+  private segmentEnd(vm: Instance, frame: Frame, out: string | undefined, spent: number): CallResult {
+    let text = out;
+    if (typeof text === 'string' && text.endsWith('|w')) {
+      const bar = text.length - 2;
+      if (bar > 0) this.plans.runQueued(frame, text.slice(0, bar));
+      text = this.ended.get(frame.id);
+      this.ended.delete(frame.id);
+      const wait = frame.wait;
+      if (text === undefined) {
+        if (wait === null) {
+          return failure('KEMI_ERR_SCRIPT_RUNTIME', `${frame.route}() awaits something other than a KSR call that waits: it can never go on`, undefined);
+        }
+        const used = spent + (this.opts.cpuMs > 0 ? cpuTimeMs() - (frame.cpuStart + spent) : 0);
+        wait.ticket.suspended({
+          resume: (value) => this.continueCallback(vm, frame, wait.returns, value, used),
+          abandon: () => { this.forget(vm, frame.id); },
+        });
+        return CALL_OK;
+      }
+      if (wait !== null) {
+        // it ended without awaiting the call it began: the message stays held until that call ends
+        const result = this.outcome(frame, text);
+        wait.ticket.suspended({ resume: () => result, abandon: () => { /* nothing waits */ } });
+        return CALL_OK;
+      }
+    }
+    return this.outcome(frame, text);
+  }
+
+  /** Suspension.resume of an async callback: the KSR call it awaits returns `value`, and it goes on. */
+  private continueCallback(vm0: Instance, prev: Frame, returns: KemiType, value: unknown, spent: number): CallResult {
+    const vm = this.live();
+    if (vm !== vm0) return failure('KEMI_ERR_SCRIPT_RUNTIME', 'the script instance was rebuilt or disposed while the callback waited', undefined);
+    const frame = this.newFrame(prev.ctx, prev.route, null, prev.id, spent);
+    const outer = this.ksr.frame;
+    this.ksr.frame = frame;
+    this.depth++;
+    let going = 0;
+    try {
+      going = vm.resume.applySync(undefined, [frame.id, convertResult(returns, value) as string | number | boolean | null], this.runOpts);
+    } catch (e) {
+      vm.suspect = true;
+      this.ended.delete(frame.id);
+      this.takeQueued(vm, frame, this.depth === 1);
+      return this.outcome(frame, undefined, this.locator.hostError(e, { cpuMs: this.opts.cpuMs, memoryMb: this.memoryMb }));
+    } finally {
+      this.depth--;
+      this.ksr.frame = outer;
+    }
+    if (this.depth === 0 && this.disposeWhenIdle) this.dispose();
+    if (going !== 1) return failure('KEMI_ERR_SCRIPT_RUNTIME', `${prev.route}() was not waiting any more`, undefined);
+    return this.segmentEnd(vm, frame, '|w', spent);
+  }
+
+  private forget(vm: Instance, id: number): void {
+    this.ended.delete(id);
+    if (this.vm !== vm || vm.isolate.isDisposed) return;
+    try {
+      vm.forget.applySync(undefined, [id]);
+    } catch {
+      vm.suspect = true;
+    }
+  }
+
+  /**
+   * The result of a callback that ended: "<queued slots>|<status>[<error>]" (the queued calls
+   * run first, as they came first), or `failed` when the host call itself failed.
+   */
+  private outcome(frame: Frame, out: string | undefined, failed: CallResult | null = null): CallResult {
+    let result: CallResult = failed ?? CALL_OK;
+    let stopEnded = false;
+    if (typeof out === 'string') {
+      const bar = out.indexOf('|');
+      if (bar > 0) this.plans.runQueued(frame, out.slice(0, bar));
+      const status = out.charCodeAt(bar + 1);
+      if (status === STATUS_STOPPED) stopEnded = true;
+      else if (status !== STATUS_RETURNED) result = this.locator.scriptError(out.slice(bar + 2));
+    }
     if (frame.overrun !== null) {
       return failure('KEMI_ERR_CPU_LIMIT', `script exceeded the CPU limit of ${String(this.opts.cpuMs)} ms (KSR calls included)`, frame.overrun);
     }
@@ -238,7 +337,7 @@ export class JsEngine implements ScriptEngine {
       const f = result.failure;
       this.warnOnce('after-stop-failure', () => ({ failure: f }), 'callback failed after the script caught KSR.x.exit()/drop()');
     } else if (!stopEnded) {
-      this.warnOnce('swallowed', () => ({ callback: name }), 'the script caught KSR.x.exit()/drop() and returned normally');
+      this.warnOnce('swallowed', () => ({ callback: frame.route }), 'the script caught KSR.x.exit()/drop() and returned normally');
     }
     return stop === 'drop' ? CALL_DROP : CALL_EXIT;
   }
@@ -270,7 +369,7 @@ export class JsEngine implements ScriptEngine {
       if (!vm.isolate.isDisposed) vm.isolate.dispose();
       retire(vm.handles);
     }
-    retire([this.dispatchCb, this.consoleCb, this.flushThenCb]);
+    retire([this.dispatchCb, this.consoleCb, this.flushThenCb, this.asyncEndedCb]);
   }
 
   /** The live instance; an isolate lost to the memory limit is rebuilt from the same source. */
@@ -323,6 +422,7 @@ export class JsEngine implements ScriptEngine {
         consoleCb: this.consoleCb,
         dispatchCb: this.dispatchCb,
         flushThenCb: this.flushThenCb,
+        asyncEndedCb: this.asyncEndedCb,
       },
       (vm, script, context) => { this.runTopLevel(script, context, vm); },
     );

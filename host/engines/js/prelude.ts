@@ -10,8 +10,17 @@
  * as KSR.x.exit/drop do; the failure value is what a refused call returns), $2 the
  * script path, $3 the one sync ivm.Callback behind every KSR function: (table index,
  * ...arguments), $4 the same for a KSR call made while deferred calls are queued: (queued
- * slots "slot,slot,…", table index, ...arguments), the host runs the queue, then the call.
- * Returns { run, resolve, where, take, hits } for the host.
+ * slots "slot,slot,…", table index, ...arguments), the host runs the queue, then the call; $5
+ * where an async callback's end is reported: (callback id, "<queued slots>|<status>").
+ * Returns { run, resolve, where, take, hits, resume, forget } for the host.
+ *
+ * Waiting in place (host/waits.ts): an `async function` callback gets an id from the host
+ * (run's last argument; 0 for a plain one, or one run by another callback's KSR call). A KSR
+ * call that waits answers with the WAIT code (4) instead of a result; the wrapper then returns
+ * a promise the script awaits, and `resume(id, value)` later settles it. V8 runs the
+ * continuation in the microtask checkpoint that ends that host call, while the host still has
+ * the callback's frame: so KSR calls are allowed while LIVE is that callback's id, and the
+ * callback's end (its promise settling) is reported through $5, also inside the same call.
  *
  * KSR only while a callback runs (or the top level, until the host takes its queue): a promise
  * continuation or an async function's tail runs after `run` has returned (V8 runs microtasks
@@ -44,7 +53,7 @@ import { PRELUDE_TEXT } from './prelude-text.js';
 export const PRELUDE_FILE = 'kemihost:prelude';
 
 export const PRELUDE_SOURCE = String.raw`'use strict';
-const hostLog = $0, table = $1, PATH = $2, host = $3, flushThen = $4;
+const hostLog = $0, table = $1, PATH = $2, host = $3, flushThen = $4, asyncEnded = $5;
 const G = globalThis;
 const ErrorCtor = Error;
 const captureStackTrace = ErrorCtor.captureStackTrace;
@@ -67,6 +76,11 @@ const StringCtor = String;
 const isPrototypeOf = Object.prototype.isPrototypeOf;
 const objectToString = Object.prototype.toString;
 const strSlice = String.prototype.slice;
+const PromiseCtor = Promise;
+const promiseThen = Promise.prototype.then;
+const mapDelete = Map.prototype.delete;
+const getPrototypeOf = Object.getPrototypeOf;
+const AsyncFunctionProto = getPrototypeOf(async function () {});
 
 // Only the language and KSR: WebAssembly is not the language; with no other thread,
 // Atomics.wait could only block the server.
@@ -102,6 +116,11 @@ const STOPS = [
 let PLAN = null, KINDS = null, ANSWERS = null, HITS = null, STOPPED = false, FRESH = true;
 // runs in progress; the top level counts as one until the host takes its queue. 0: a KSR call is late
 let ACTIVE = 1, LATE_REPORTED = false;
+// the async callback the host is driving now (its id), whose continuations may call KSR; 0: none
+let LIVE = 0;
+// async callback id → the resolve function of the KSR call it awaits
+const WAITS = new MapCtor();
+const WAIT = 4;
 // deferred calls queued and not yet handed to the host: "slot,slot,…", and how many
 let QUEUE = '', QUEUED = 0;
 const MAX_QUEUED = 64;
@@ -167,10 +186,15 @@ function late(i, w) {
   return table[i][3];
 }
 
+/** What a KSR call that waits gives the script: a promise the host settles with resume(id, value). */
+function waitFor(id) {
+  return new PromiseCtor((settle) => { apply(mapSet, WAITS, [id, settle]); });
+}
+
 function wrap(name, i, planned, effectFree, stops) {
   const w = {
     [name]() {
-      if (ACTIVE === 0) return late(i, w);
+      if (ACTIVE === 0 && LIVE === 0) return late(i, w);
       if (stops !== 0 && !STOPPED && arguments.length === 0) {
         // KSR.x.exit()/drop(): end the callback here; the host does its part after what came
         // before (a queued reply is sent, then the stop), without a crossing of its own
@@ -218,6 +242,7 @@ function wrap(name, i, planned, effectFree, stops) {
           }
         }
       } catch (e) {
+        if (e === WAIT) return waitFor(LIVE);
         throw fromHost(e, w);
       }
     },
@@ -256,7 +281,8 @@ function resolve(name) {
   const f = d === undefined ? lexical(name) : d.value;
   if (typeof f !== 'function') return -1;
   fns[fns.length] = f;
-  return fns.length - 1;
+  // index × 2, plus 1 for an async function: one that may wait in place
+  return (fns.length - 1) * 2 + (getPrototypeOf(f) === AsyncFunctionProto ? 1 : 0);
 }
 
 function lexical(name) {
@@ -303,17 +329,20 @@ function hits(i) {
 
 /**
  * Run one callback. undefined when it returned and queued nothing; else
- * "<queued slots>|<status>": 'r' it returned, 's' KSR.x.exit()/drop() ended it, or 'e' and
+ * "<queued slots>|<status>": 'r' it returned, 's' KSR.x.exit()/drop() ended it, 'w' an async
+ * callback (id ≠ 0) has not ended yet (its end comes through asyncEnded), or 'e' and
  * "<message length>|<message><stack>": the script's own error, or its thrown value made readable.
  */
-function run(i, argument, answers, keys) {
+function run(i, argument, answers, keys, id) {
   const f = fns[i];
   if (ACTIVE === 0) LATE_REPORTED = false;
-  const outerPlan = PLAN, outerKinds = KINDS, outerAnswers = ANSWERS, outerHits = HITS, outerStopped = STOPPED, outerFresh = FRESH;
+  const outerPlan = PLAN, outerKinds = KINDS, outerAnswers = ANSWERS, outerHits = HITS, outerStopped = STOPPED, outerFresh = FRESH, outerLive = LIVE;
+  const nested = ACTIVE !== 0;
   ACTIVE++;
   STOPPED = false;
   FRESH = true;
   PLAN = null;
+  LIVE = id;
   // a nested run starts from a KSR call, which handed the queue over: it is empty here
   QUEUE = '';
   QUEUED = 0;
@@ -327,9 +356,10 @@ function run(i, argument, answers, keys) {
     HITS = p.hits;
   }
   let status = 'r';
+  let result;
   try {
-    if (argument === null) f();
-    else f(argument);
+    if (argument === null) result = f();
+    else result = f(argument);
   } catch (e) {
     status = failed(e);
   } finally {
@@ -340,9 +370,41 @@ function run(i, argument, answers, keys) {
     HITS = outerHits;
     STOPPED = outerStopped;
     FRESH = outerFresh;
+    // the outermost run leaves LIVE set: its continuations run right after it returns
+    if (nested) LIVE = outerLive;
+  }
+  if (id !== 0 && status === 'r') {
+    apply(promiseThen, result, [() => { ended(id, 'r'); }, (e) => { ended(id, failed(e)); }]);
+    return takeQueue() + '|w';
   }
   if (status === 'r' && QUEUED === 0) return undefined;
   return takeQueue() + '|' + status;
+}
+
+/** An async callback's promise settled: no KSR call of its code is allowed any more. */
+function ended(id, status) {
+  if (LIVE === id) LIVE = 0;
+  const out = takeQueue() + '|' + status;
+  try {
+    asyncEnded(id, out);
+  } catch {}
+}
+
+/** The KSR call async callback 'id' awaits returned 'value': it goes on (1), or it awaits nothing (0). */
+function resume(id, value) {
+  const settle = apply(mapGet, WAITS, [id]);
+  if (settle === undefined) return 0;
+  apply(mapDelete, WAITS, [id]);
+  LIVE = id;
+  QUEUE = '';
+  QUEUED = 0;
+  settle(value);
+  return 1;
+}
+
+/** Async callback 'id' will never go on (its message is gone): let go of what it awaits. */
+function forget(id) {
+  apply(mapDelete, WAITS, [id]);
 }
 
 /**
@@ -360,5 +422,5 @@ function take(done) {
   return takeQueue();
 }
 
-return { run, resolve, where: () => where(undefined), take, hits };
+return { run, resolve, where: () => where(undefined), take, hits, resume, forget };
 `;

@@ -47,6 +47,13 @@ declare module 'fengari' {
     lua_isstring(L: LuaState, idx: number): boolean;
     lua_load(L: LuaState, reader: Reader, data: unknown, chunkname: LuaString, mode: LuaString | null): number;
     lua_pcallk(L: LuaState, nargs: number, nresults: number, msgh: number, ctx: number, k: KFunction | null): number;
+    /** run or continue coroutine L (LUA_OK: it returned, LUA_YIELD: it yielded, else it failed and is dead) */
+    lua_resume(L: LuaState, from: LuaState | null, nargs: number): number;
+    lua_isyieldable(L: LuaState): boolean;
+    /** push a new thread (coroutine) sharing L's globals */
+    lua_newthread(L: LuaState): LuaState;
+    /** from a host function: yields L's coroutine (it throws, so it never returns there) */
+    lua_yield(L: LuaState, nresults: number): never;
     lua_pushglobaltable(L: LuaState): void;
     lua_pushcclosure(L: LuaState, f: CFunction, n: number): void;
     lua_rawget(L: LuaState, idx: number): number;

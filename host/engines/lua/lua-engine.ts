@@ -15,6 +15,8 @@ import { Context, SCRIPT_STOP } from '../../kemi/context.js';
 import { ForeignValue, invoke, luaTypeName } from '../../kemi/invoke.js';
 import type { BoundFunction } from '../../kemi/registry.js';
 import type { KemiType } from '../../kemi/types.js';
+import { Wait } from '../../kemi/wait.js';
+import type { WaitTicket } from '../../waits.js';
 import {
   CALL_DROP,
   CALL_EXIT,
@@ -46,6 +48,15 @@ export class LuaEngine implements ScriptEngine {
   /** the thread running the current KSR call (a coroutine's own state, not always this.L) */
   private callL: LuaState | null = null;
   private ctx: Context = NO_MESSAGE;
+  /** the coroutine of the callback running now, and its name */
+  private cbThread: LuaState | null = null;
+  private route = '';
+  /** callbacks running, nested (a KSR function may run another callback) */
+  private depth = 0;
+  /** a coroutine that returned normally, kept for the next callback */
+  private spare: LuaState | null = null;
+  /** set by a KSR call that yields for a Wait, taken when lua_resume returns */
+  private waiting: { ticket: WaitTicket; returns: KemiType } | null = null;
   private readonly refs = new Map<string, number>();
   private stopRef = 0;
   private path = '';
@@ -110,25 +121,108 @@ export class LuaEngine implements ScriptEngine {
     const ref = this.refs.get(name) ?? this.lookup(L, name);
     if (ref < 0) return failure('KEMI_ERR_SCRIPT_RUNTIME', `function '${name}' is not defined by ${this.path}`, undefined);
 
-    // Save and restore: a KSR function may run another callback before returning.
-    const outerCtx = this.ctx;
-    const outerL = this.callL;
-    this.ctx = ctx;
-    this.callL = L;
+    // Every callback runs in a coroutine of its own, so a KSR call can wait in place (it yields).
+    const co = this.spare ?? newThread(L);
+    this.spare = null;
     ctx.stop = null;
-    const frame = this.limits.enter(this.opts.cpuMs);
-    lua.lua_rawgeti(L, REG, ref);
+    lua.lua_rawgeti(co, REG, ref);
     let nargs = 0;
     if (arg !== undefined) {
-      lua.lua_pushstring(L, encodeLuaString(arg));
+      lua.lua_pushstring(co, encodeLuaString(arg));
       nargs = 1;
     }
-    const status = lua.lua_pcall(L, nargs, 0, MSGH);
-    const result = frame.stop !== null ? this.stopResult(L, frame) : status === lua.LUA_OK ? completed(ctx) : this.takeError(L);
-    this.limits.leave();
-    this.ctx = outerCtx;
-    this.callL = outerL;
+    return this.runSegment(co, ctx, name, nargs, 0, this.opts.cpuMs);
+  }
+
+  /**
+   * Run a callback's coroutine until it returns, fails or waits. Save and restore what is
+   * running: a KSR function may run another callback before returning. `spent`: the CPU time
+   * the callback used before it waited (cpu_ms counts its running, not its waiting).
+   */
+  private runSegment(co: LuaState, ctx: Context, route: string, nargs: number, spent: number, cpuMs: number): CallResult {
+    const L = this.L as LuaState;
+    const outerCtx = this.ctx;
+    const outerL = this.callL;
+    const outerThread = this.cbThread;
+    const outerRoute = this.route;
+    this.ctx = ctx;
+    this.callL = co;
+    this.cbThread = co;
+    this.route = route;
+    this.depth++;
+    const frame = this.limits.enter(cpuMs > 0 ? Math.max(0.001, cpuMs - spent) : 0);
+    let result: CallResult;
+    try {
+      const status = lua.lua_resume(co, L, nargs);
+      result = this.segmentResult(co, status, frame, ctx, route, spent);
+    } finally {
+      this.limits.leave();
+      this.depth--;
+      this.ctx = outerCtx;
+      this.callL = outerL;
+      this.cbThread = outerThread;
+      this.route = outerRoute;
+    }
     return result;
+  }
+
+  private segmentResult(co: LuaState, status: number, frame: Frame, ctx: Context, route: string, spent: number): CallResult {
+    if (status === lua.LUA_YIELD) {
+      const wait = this.waiting;
+      this.waiting = null;
+      if (wait === null) {
+        // coroutine.yield() at the callback's own level: nothing can resume it
+        return failure('KEMI_ERR_SCRIPT_RUNTIME', 'coroutine.yield() called outside a coroutine of the script', this.locate(co, 0));
+      }
+      const used = spent + this.limits.used();
+      wait.ticket.suspended({
+        resume: (value) => this.continueThread(co, ctx, route, wait.returns, value, used),
+        abandon: () => { /* the coroutine is only referenced by this closure: dropping it frees it */ },
+      });
+      return CALL_OK;
+    }
+    if (frame.stop !== null) {
+      const r = this.stopResult(co, frame);
+      if (status === lua.LUA_OK) this.spare = co;
+      return r;
+    }
+    if (status === lua.LUA_OK) {
+      lua.lua_settop(co, 0);
+      this.spare = co;
+      return completed(ctx);
+    }
+    return this.threadError(co);
+  }
+
+  /** Suspension.resume of a waiting callback: the call returns `value` and the coroutine goes on. */
+  private continueThread(co: LuaState, ctx: Context, route: string, returns: KemiType, value: unknown, spent: number): CallResult {
+    if (this.L === null) return failure('KEMI_ERR_SCRIPT_RUNTIME', 'the script version was disposed while the callback waited', undefined);
+    const n = pushResult(co, returns, value);
+    return this.runSegment(co, ctx, route, n, spent, this.opts.cpuMs);
+  }
+
+  /** A KSR call returned a Wait: yield the callback's coroutine, or say why it cannot and return the failure value. */
+  private waitHere(L: LuaState, fn: BoundFunction, w: Wait): number {
+    const host = this.opts.waits;
+    let reason: string;
+    if (host === undefined) {
+      reason = 'waiting in place is not available here';
+    } else if (L !== this.cbThread) {
+      reason = 'only a callback itself can wait, not a coroutine of the script or its top level';
+    } else if (this.depth !== 1) {
+      reason = 'a callback run by another KSR call cannot wait';
+    } else if (!lua.lua_isyieldable(L)) {
+      reason = 'it is called from a metamethod or a library callback (table.sort, string.gsub) that cannot yield';
+    } else {
+      const ticket = host.begin(this.ctx, this.route, w);
+      if (typeof ticket !== 'string') {
+        this.waiting = { ticket, returns: fn.returns };
+        return lua.lua_yield(L, 0);
+      }
+      reason = ticket;
+    }
+    host?.refuse(w, reason, this.location());
+    return pushResult(L, fn.returns, w.failure);
   }
 
   location(): string | undefined {
@@ -145,6 +239,7 @@ export class LuaEngine implements ScriptEngine {
   dispose(): void {
     if (this.L !== null) lua.lua_close(this.L);
     this.L = null;
+    this.spare = null;
     this.refs.clear();
   }
 
@@ -215,6 +310,7 @@ export class LuaEngine implements ScriptEngine {
       } catch (e) {
         return this.raise(L, e, fn);
       }
+      if (result instanceof Wait) return this.waitHere(L, fn, result);
       return pushResult(L, returns, result);
     };
   }
@@ -264,7 +360,7 @@ export class LuaEngine implements ScriptEngine {
 
   /** A stopped callback's result, whatever its status: the script cannot have swallowed the stop. */
   private stopResult(L: LuaState, f: Frame): CallResult {
-    lua.lua_settop(L, MSGH);
+    lua.lua_settop(L, L === this.L ? MSGH : 0);
     switch (f.stop) {
       case 'drop':
         return CALL_DROP;
@@ -280,12 +376,31 @@ export class LuaEngine implements ScriptEngine {
     }
   }
 
+  /**
+   * A callback's coroutine that failed: its stack is kept where the error happened, so the
+   * traceback is read from there (lua_resume has no message handler). The coroutine is dead.
+   */
+  private threadError(co: LuaState): CallResult {
+    const L = this.L as LuaState;
+    const t = lua.lua_type(co, -1);
+    const msg = t === lua.LUA_TSTRING || t === lua.LUA_TNUMBER ? lua.lua_tostring(co, -1) : lauxlib.luaL_tolstring(co, -1);
+    lauxlib.luaL_traceback(L, co, msg, 0);
+    return this.takeError(L);
+  }
+
   private takeError(L: LuaState): CallResult {
     const text = popString(L);
     lua.lua_settop(L, MSGH);
     const [message = text, ...rest] = text.split('\n');
     return failure('KEMI_ERR_SCRIPT_RUNTIME', message, locationOf(message), rest.join('\n'));
   }
+}
+
+/** A new coroutine of L's (it shares L's globals and registry, and inherits its count hook). */
+function newThread(L: LuaState): LuaState {
+  const co = lua.lua_newthread(L);
+  lua.lua_pop(L, 1);
+  return co;
 }
 
 function popString(L: LuaState): string {

@@ -155,6 +155,12 @@ export class LuaLimits implements ConcatSink {
     this.frame = this.frames[this.depth] ?? IDLE;
   }
 
+  /** CPU time the running frame has used so far, in ms (0 without a CPU limit): what a callback that waits has spent. */
+  used(): number {
+    const f = this.frame;
+    return f === IDLE || f.cpuMs <= 0 ? 0 : cpuAt(performance.now()) - f.cpuStart;
+  }
+
   get stopped(): boolean {
     return this.frame.stop !== null;
   }

@@ -10,6 +10,7 @@
  * them. debug.sethook is refused: the count hook is what enforces cpu_ms and memory_mb.
  */
 import { lauxlib, lua, to_luastring, type KFunction, type LuaState } from 'fengari';
+import { saveAllowHook } from './fengari-internals.js';
 
 export interface StopGate {
   readonly stopped: boolean;
@@ -51,6 +52,7 @@ export function installProtectedCalls(L: LuaState, gate: StopGate, opts: { binar
     lauxlib.luaL_checkany(L1, 1);
     lua.lua_pushboolean(L1, true);
     lua.lua_insert(L1, 1);
+    saveAllowHook(L1);
     return finish(L1, lua.lua_pcallk(L1, lua.lua_gettop(L1) - 2, lua.LUA_MULTRET, 0, 0, finish), 0);
   };
 
@@ -72,6 +74,7 @@ export function installProtectedCalls(L: LuaState, gate: StopGate, opts: { binar
     lua.lua_pushboolean(L1, true);
     lua.lua_pushvalue(L1, 1);
     lua.lua_rotate(L1, 3, 2);
+    saveAllowHook(L1);
     return finish(L1, lua.lua_pcallk(L1, n - 2, lua.LUA_MULTRET, 2, 2, finish), 2);
   };
 

@@ -25,7 +25,7 @@
  */
 import type { CallResult } from '../../engines/engine.js';
 import type { Context } from '../../kemi/context.js';
-import { Hold } from '../../kemi/owner.js';
+import { Hold, type ResumeStep } from '../../kemi/owner.js';
 import { SEND_CLOSE, type HeaderEdits, type Source } from '../types.js';
 import { parseSipMessage, type SipMessage } from '../message.js';
 import { udpReplyTarget } from '../reply.js';
@@ -240,12 +240,12 @@ export class ServerTransaction implements SipOwner, ForkOwner {
   }
 
   /** A held request goes on in `route`; false when it is gone (answered, cancelled, timed out). */
-  resume(ctx: Context, route: string, arg?: string): boolean {
+  resume(ctx: Context, step: ResumeStep, arg?: string): boolean {
     if (ctx !== this.ctx || !this.suspended || this.state !== 'proceeding') return false;
     this.expand();
     this.unsuspend();
     this.clearTimer();
-    this.after(this.run(route, arg), null);
+    this.after(typeof step === 'string' ? this.run(step, arg) : step(), null);
     return true;
   }
 

@@ -95,6 +95,8 @@ export function kamailioCfg(o: CfgOptions): string {
     'rev_dns=no',
     `mpath=${quote(o.modulesDir)}`,
   ];
+  // async's delayed routes run in the core's async task workers, of which there are none by default
+  if ('async' in o.modules) lines.push('async_workers=1');
   for (const m of load) lines.push(`loadmodule ${quote(`${m}.so`)}`);
   for (const [ksrName, params] of Object.entries(o.modules)) {
     if (CORE.has(ksrName)) continue;

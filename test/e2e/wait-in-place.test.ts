@@ -1,0 +1,136 @@
+/**
+ * Waiting in place under the conditions a server meets (host/waits.ts), both engines: 1,000
+ * INVITEs wait at once in KSR.async.ms_sleep; the script is reloaded meanwhile and every one
+ * of them finishes on the version it started on, while a new request runs the new one; a
+ * CANCEL during a wait gets its 200 and 487 and the callback never goes on; the CPU limit
+ * counts a callback's running, not its waiting; and a server stopping with callbacks waiting
+ * lets each go on at once with the call's failure value, so its reply still leaves. Real SIP
+ * over UDP; what the UAC receives.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, test } from 'node:test';
+import { rpcResult } from '../helpers/rpc.js';
+import { ENGINES, startServer, type EngineName } from '../helpers/runtime.js';
+import { UdpPeer, type RequestSpec } from '../helpers/sip-client.js';
+import type { SipMessage } from '../../host/sip/message.js';
+
+const WAITING = 1000;
+
+/** Version `v`: keeps $ci in a local, waits `ms`, answers "v<v> <rc>" with the local in a header. */
+function script(engine: EngineName, v: number, ms: number): string {
+  return engine === 'lua'
+    ? `function ksr_request_route()
+  if KSR.is_CANCEL() or KSR.is_ACK() then return end
+  local ci = KSR.pv.get("$ci")
+  local rc = KSR.async.ms_sleep(${String(ms)})
+  KSR.hdr.append_to_reply("X-Ci: " .. ci .. "\\r\\n")
+  KSR.tm.t_reply(200, "v${String(v)} " .. rc)
+end
+`
+    : `async function ksr_request_route() {
+  if (KSR.is_CANCEL() || KSR.is_ACK()) return;
+  const ci = KSR.pv.get("$ci");
+  const rc = await KSR.async.ms_sleep(${String(ms)});
+  KSR.hdr.append_to_reply("X-Ci: " + ci + "\\r\\n");
+  KSR.tm.t_reply(200, "v${String(v)} " + rc);
+}
+`;
+}
+
+const invite = (i: number): RequestSpec => ({ method: 'INVITE', callId: `wait-${String(i)}@test`, branch: `z9hG4bK-wait-${String(i)}`, fromTag: `f${String(i)}` });
+
+/** Final replies to INVITEs, by Call-ID, until `count` came or `ms` passed without one. */
+async function finals(peer: UdpPeer, count: number, ms: number): Promise<Map<string, SipMessage>> {
+  const got = new Map<string, SipMessage>();
+  for (let m = await peer.next(ms); m !== null; m = got.size < count ? await peer.next(ms) : null) {
+    if (m.status >= 200 && m.cseq.method === 'INVITE') got.set(m.callId, m);
+  }
+  return got;
+}
+
+for (const engine of ENGINES) {
+  describe(`waiting in place on a busy server [${engine}]`, () => {
+    test(`${String(WAITING)} callbacks wait at once; a reload and a CANCEL meanwhile`, async () => {
+      const server = await startServer(engine, script(engine, 1, 1500), { config: { rpc: { listen: '127.0.0.1:0' } } });
+      const peer = await UdpPeer.open();
+      try {
+        for (let i = 0; i < WAITING; i++) {
+          peer.request(invite(i), server.udpPort);
+          if (i % 50 === 49) await sleep(5);
+        }
+        // every INVITE has its 100 Trying once its callback waits
+        const trying = new Set<string>();
+        for (let m = await peer.next(1000); m !== null && trying.size < WAITING; m = trying.size < WAITING ? await peer.next(1000) : null) {
+          if (m.status === 100) trying.add(m.callId);
+        }
+        assert.equal(trying.size, WAITING);
+        assert.equal(server.rt.stats.get('wait:waiting'), WAITING);
+
+        writeFileSync(server.rt.scriptPath, script(engine, 2, 0));
+        const res = (await rpcResult(server.rt, 'script.reload')) as { current: { version: number } };
+        assert.equal(res.current.version, 2);
+
+        const cancelled = invite(7);
+        peer.request({ ...cancelled, method: 'CANCEL' }, server.udpPort);
+        const fresh = invite(WAITING);
+        peer.request(fresh, server.udpPort);
+
+        const got = await finals(peer, WAITING + 1, 4000);
+        assert.equal(got.size, WAITING + 1, 'every INVITE got a final reply');
+        assert.equal(got.get(cancelled.callId ?? '')?.status, 487);
+        assert.equal(got.get(fresh.callId ?? '')?.reason, 'v2 1', 'a new request runs the new version');
+        for (const [ci, reply] of got) {
+          if (ci === cancelled.callId || ci === fresh.callId) continue;
+          assert.equal(reply.reason, 'v1 1', 'a waiting callback finishes on the version it started on');
+          assert.equal(reply.getHeader('X-Ci'), ci, 'with its own locals');
+        }
+        assert.equal(server.rt.stats.get('wait:gone'), 1);
+        assert.equal(server.rt.stats.get('wait:waiting'), 0);
+        assert.equal(server.rt.stats.get('script:errors'), 0);
+        // the old version is let go once its last waiting callback ended
+        assert.equal(server.rt.script.drainingVersions.length, 0);
+      } finally {
+        peer.close();
+        await server.close();
+      }
+    });
+
+    test('cpu_ms counts the running, not the waiting', async () => {
+      const server = await startServer(engine, script(engine, 1, 300), { config: { limits: { cpu_ms: 50 } } });
+      const peer = await UdpPeer.open();
+      try {
+        peer.request(invite(1), server.udpPort);
+        const got = await finals(peer, 1, 3000);
+        assert.equal(got.get(invite(1).callId ?? '')?.reason, 'v1 1');
+        assert.equal(server.rt.stats.get('script:cpu_limit'), 0);
+      } finally {
+        peer.close();
+        await server.close();
+      }
+    });
+
+    test('stopping with callbacks waiting: each goes on now with -1 and its reply leaves', async () => {
+      const server = await startServer(engine, script(engine, 1, 20_000));
+      const peer = await UdpPeer.open();
+      try {
+        for (let i = 0; i < 3; i++) peer.request(invite(i), server.udpPort);
+        const trying = new Set<string>();
+        for (let m = await peer.next(2000); m !== null && trying.size < 3; m = trying.size < 3 ? await peer.next(2000) : null) {
+          if (m.status === 100) trying.add(m.callId);
+        }
+        assert.equal(trying.size, 3);
+        const t0 = performance.now();
+        await server.close();
+        assert.ok(performance.now() - t0 < 5000, 'close did not wait for the sleeps');
+        const got = await finals(peer, 3, 2000);
+        assert.equal(got.size, 3);
+        for (const reply of got.values()) assert.equal(reply.reason, 'v1 -1');
+      } finally {
+        peer.close();
+        await server.close();
+      }
+    });
+  });
+}
