@@ -5,10 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { describe, it, type TestContext } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it, type TestContext } from 'node:test';
 import { pino } from 'pino';
 import pvModule from '../../bindings/pv.js';
 import sqlops from '../../bindings/sqlops/index.js';
+import { loadConfigFile } from '../../host/config.js';
 import { Databases } from '../../host/db/databases.js';
 import type { Context } from '../../host/kemi/context.js';
 import { KemiRegistry } from '../../host/kemi/registry.js';
@@ -164,6 +168,9 @@ for (const dialect of DIALECTS) {
   });
 }
 
+const cleanup: string[] = [];
+after(() => { for (const d of cleanup) rmSync(d, { recursive: true, force: true }); });
+
 describe('sqlops connections', () => {
   it('stops the start on a connection that fails (connect_mode 0), not with 1; no password in any message', async (t) => {
     const url = 'mysql://kemihost:s3cr3t-pw@127.0.0.1:1/nodb';
@@ -180,6 +187,15 @@ describe('sqlops connections', () => {
     await reg1.close();
     assert.ok(records.length > 0);
     assert.ok(!JSON.stringify(records).includes('s3cr3t'), 'the password never reaches the log');
+  });
+
+  it('reads a relative sqlite:// in sqlcon from the config file\'s directory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kh-sqlops-cfg-'));
+    cleanup.push(dir);
+    const file = join(dir, 'kemihost.yaml');
+    writeFileSync(file, 'modules:\n  sqlops:\n    sqlcon: ["a=>sqlite://routes.db", "b => mysql://u:p@h/db"]\n');
+    const cfg = loadConfigFile(file);
+    assert.deepEqual(cfg.modules.sqlops?.sqlcon, [`a=>sqlite://${join(dir, 'routes.db')}`, 'b => mysql://u:p@h/db']);
   });
 
   it('refuses a malformed sqlcon with the URL redacted', () => {
