@@ -13,6 +13,7 @@ import dispatcher from './dispatcher.js';
 import hdr from './hdr.js';
 import htable from './htable.js';
 import httpAsyncClient from './http-async-client.js';
+import httpClient from './http-client/index.js';
 import jsonrpc from './jsonrpc.js';
 import jsonrpcs from './jsonrpcs.js';
 import kx from './kx.js';
@@ -43,4 +44,4 @@ import x from './x.js';
 import xlog from './xlog.js';
 import xhttp from './xhttp.js';
 
-export const MODULES: readonly AnyModuleDef[] = [core, x, pv, hdr, sl, kx, siputils, maxfwd, corex, sanity, htable, xhttp, tm, tmx, rr, usrloc, registrar, async, httpAsyncClient, asyncHttp, jsonrpc, jsonrpcs, permissions, pike, rtpengine, rtpproxy, auth, authDb, xlog, uac, nathelper, textops, textopsx, sdpops, dispatcher, dialog, pvx, siptrace, sqlops];
+export const MODULES: readonly AnyModuleDef[] = [core, x, pv, hdr, sl, kx, siputils, maxfwd, corex, sanity, htable, xhttp, tm, tmx, rr, usrloc, registrar, async, httpAsyncClient, asyncHttp, httpClient, jsonrpc, jsonrpcs, permissions, pike, rtpengine, rtpproxy, auth, authDb, xlog, uac, nathelper, textops, textopsx, sdpops, dispatcher, dialog, pvx, siptrace, sqlops];

@@ -188,7 +188,7 @@ export function validateConfig(raw: unknown, source = 'config'): Config {
   return r.data;
 }
 
-/** Read a YAML config file. `script`, relative sqlite db_urls, permissions' address_file and dispatcher's list_file are made absolute, relative to the file's directory. */
+/** Read a YAML config file. `script`, relative sqlite db_urls, permissions' address_file, dispatcher's list_file and http_client's config_file are made absolute, relative to the file's directory. */
 export function loadConfigFile(path: string): Config {
   let text: string;
   try {
@@ -210,5 +210,7 @@ export function loadConfigFile(path: string): Config {
   if (perm !== undefined && typeof perm.address_file === 'string') perm.address_file = resolve(dirname(path), perm.address_file);
   const ds = cfg.modules.dispatcher;
   if (ds !== undefined && typeof ds.list_file === 'string') ds.list_file = resolve(dirname(path), ds.list_file);
+  const hc = cfg.modules.http_client;
+  if (hc !== undefined && typeof hc.config_file === 'string' && hc.config_file !== '') hc.config_file = resolve(dirname(path), hc.config_file);
   return cfg;
 }

@@ -21,6 +21,10 @@ export interface QuerySpec {
   readonly authmethod: number;
   readonly followRedirect: boolean;
   readonly maxBodyBytes: number;
+  /** keep the first maxBodyBytes of a larger body instead of failing (see ExchangeRequest) */
+  readonly truncateBody?: boolean;
+  /** false: a body without a Content-Type header is sent without one (curl given "Content-Type:") */
+  readonly defaultContentType?: boolean;
   readonly conn: ConnOptions;
 }
 
@@ -154,11 +158,11 @@ export class HttpClient {
     const send = (method: string, body: string | null, authorization: string | null, redirects: number, authTried: boolean): void => {
       const headers = [...spec.headers];
       if (authorization !== null) headers.push('Authorization', authorization);
-      if (body !== null && !headers.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'content-type')) {
+      if (body !== null && spec.defaultContentType !== false && !headers.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'content-type')) {
         // what curl sends with CURLOPT_POSTFIELDS, so servers parse ported requests alike
         headers.push('Content-Type', 'application/x-www-form-urlencoded');
       }
-      current = startExchange(dispatcher, { url, method, headers, body, maxBodyBytes: spec.maxBodyBytes }, (o) => {
+      current = startExchange(dispatcher, { url, method, headers, body, maxBodyBytes: spec.maxBodyBytes, truncate: spec.truncateBody === true }, (o) => {
         if (!o.ok) {
           sentAt = o.sentAt;
           finish(null, o.error);

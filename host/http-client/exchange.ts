@@ -14,6 +14,11 @@ export interface ExchangeRequest {
   readonly headers: readonly string[];
   readonly body: string | null;
   readonly maxBodyBytes: number;
+  /**
+   * true: past maxBodyBytes keep reading but keep only the first maxBodyBytes (curl's write
+   * callback in Kamailio's http_client, which cuts the result at maxdatasize); false: fail.
+   */
+  readonly truncate?: boolean;
 }
 
 export interface ExchangeResponse {
@@ -26,6 +31,8 @@ export interface ExchangeResponse {
   readonly sentAt: number;
   /** ms when the status line and headers had arrived */
   readonly headersAt: number;
+  /** the body was cut at maxBodyBytes (only with `truncate`) */
+  readonly truncated: boolean;
 }
 
 export type ExchangeOutcome = { readonly ok: true; readonly res: ExchangeResponse } | { readonly ok: false; readonly error: Error; readonly sentAt: number };
@@ -58,6 +65,7 @@ export function startExchange(dispatcher: Dispatcher, req: ExchangeRequest, done
   let rawHeaders: string[] = [];
   const chunks: Buffer[] = [];
   let size = 0;
+  let truncated = false;
   let sentAt = 0;
   let headersAt = 0;
 
@@ -91,10 +99,21 @@ export function startExchange(dispatcher: Dispatcher, req: ExchangeRequest, done
       rawHeaders = headerStrings(c.rawHeaders);
       headersAt = performance.now();
       const len = Number(headers['content-length']);
-      if (Number.isFinite(len) && len > req.maxBodyBytes) tooLarge(c);
+      if (req.truncate !== true && Number.isFinite(len) && len > req.maxBodyBytes) tooLarge(c);
     },
     onResponseData(c, chunk) {
       if (finished) return;
+      if (req.truncate === true) {
+        // the rest is read and dropped: memory stays bounded, the query's timeout bounds the time
+        const room = req.maxBodyBytes - size;
+        if (room < chunk.length) truncated = true;
+        if (room > 0) {
+          const kept = room < chunk.length ? chunk.subarray(0, room) : chunk;
+          chunks.push(kept);
+          size += kept.length;
+        }
+        return;
+      }
       size += chunk.length;
       if (size > req.maxBodyBytes) {
         tooLarge(c);
@@ -103,7 +122,7 @@ export function startExchange(dispatcher: Dispatcher, req: ExchangeRequest, done
       chunks.push(chunk);
     },
     onResponseEnd() {
-      finish({ ok: true, res: { status, reason, rawHeaders, body: Buffer.concat(chunks, size), sentAt, headersAt } });
+      finish({ ok: true, res: { status, reason, rawHeaders, body: Buffer.concat(chunks, size), sentAt, headersAt, truncated } });
     },
     onResponseError(_c, error) {
       fail(error);

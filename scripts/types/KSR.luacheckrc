@@ -349,6 +349,14 @@ stds.KSR = {
           http_async_get = {},
           http_async_post = {},
         } },
+        http_client = { fields = {
+          query = {},
+          query_post = {},
+          query_post_hdrs = {},
+          get_hdrs = {},
+          curl_connect = {},
+          curl_connect_post = {},
+        } },
         jsonrpc = { fields = {
           notification = {},
           request = {},

@@ -657,6 +657,20 @@ declare const KSR: {
     /** POST data to the URL; results and return value as http_async_get. */
     http_async_post(a1: string, a2: string, a3: string): number;
   };
+  http_client: {
+    /** GET url; the first line of the body (query_result) of a 2xx-4xx answer goes into dst ("" otherwise). Returns the HTTP status, curl's error code (< 100, see $curlerror) when no answer came, -1 for a dst that is no writable variable or bad hdrs. Waits in place: Lua sees a plain call; in JavaScript, await it inside an async function (a plain function gets -1). */
+    query(a1: string, a2: string): number | Promise<number>;
+    /** POST post to url (Content-Type application/x-www-form-urlencoded); "" for post sends a GET. Result and return as query. Waits in place: Lua sees a plain call; in JavaScript, await it inside an async function (a plain function gets -1). */
+    query_post(a1: string, a2: string, a3: string): number | Promise<number>;
+    /** As query_post, with header lines hdrs ("Name: value", several separated by CRLF; "" none), e.g. a Content-Type of the caller's. Waits in place: Lua sees a plain call; in JavaScript, await it inside an async function (a plain function gets -1). */
+    query_post_hdrs(a1: string, a2: string, a3: string, a4: string): number | Promise<number>;
+    /** GET url, with a body ("" none) and header lines hdrs ("" none). Result and return as query. Waits in place: Lua sees a plain call; in JavaScript, await it inside an async function (a plain function gets -1). */
+    get_hdrs(a1: string, a2: string, a3: string, a4: string): number | Promise<number>;
+    /** GET the named connection's URL with url appended; the whole body (up to maxdatasize) of a 2xx-4xx answer goes into dst. Returns the HTTP status, curl's error code, -1 for an unknown connection or a bad dst; a failover connection is tried once on an error or a 5xx. Waits in place: Lua sees a plain call; in JavaScript, await it inside an async function (a plain function gets -1). */
+    curl_connect(a1: string, a2: string, a3: string): number | Promise<number>;
+    /** POST data with Content-Type ctype to the named connection's URL with url appended ("" for data sends a GET). Result and return as curl_connect. Waits in place: Lua sees a plain call; in JavaScript, await it inside an async function (a plain function gets -1). */
+    curl_connect_post(a1: string, a2: string, a3: string, a4: string, a5: string): number | Promise<number>;
+  };
   jsonrpc: {
     /** Send a notification (no id, no answer): 1 when written to a connected server, -1 when none is connected or the arguments are bad. params: JSON text of an object or array, or "". */
     notification(a1: string, a2: string): number;

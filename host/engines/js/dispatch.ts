@@ -20,8 +20,8 @@ const STOP_EXIT = 1;
 const STOP_DROP = 2;
 /** the callback used more than cpu_ms of CPU time counting its KSR calls (cpu-budget.ts) */
 const STOP_CPU = 3;
-/** the call waits in place: the isolate gives the script a promise (prelude.ts: WAIT) */
-const WAIT = 4;
+/** what a call that waits in place answers: the isolate gives the script a promise (prelude.ts: WAIT) */
+const WAIT = '\u0000kemihost:wait\u0000';
 
 export class KsrDispatcher {
   /** the running callback; the engine sets it, a nested call pushes its own and puts this one back */
@@ -110,8 +110,7 @@ export class KsrDispatcher {
       const ticket = host.begin(frame.ctx, frame.route, w);
       if (typeof ticket !== 'string') {
         frame.wait = { ticket, returns: fn.returns };
-        // eslint-disable-next-line @typescript-eslint/only-throw-error -- a code, see prelude.ts
-        throw WAIT;
+        return WAIT;
       }
       reason = ticket;
     }

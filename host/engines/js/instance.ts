@@ -12,6 +12,8 @@ import { retire } from './retired.js';
 /** (callback index, its argument, the plan's answers as JSON, the plan's keys as JSON when they changed, its id when it may wait in place or 0) */
 export type RunFn = (index: number, arg: string | null, answers: string | null, keys: string | null, id: number) => string | undefined;
 
+export type ResumeFn = (id: number, value: string | number | boolean | null, index: number, answers: string | null, keys: string | null) => number;
+
 export interface Instance {
   readonly isolate: ivm.Isolate;
   /** every isolated-vm object made for this instance (retired.ts) */
@@ -23,8 +25,8 @@ export interface Instance {
   readonly take: ivm.Reference<(done: boolean) => string>;
   /** uses of each slot of a callback's plan since last asked (CallPlan.prune) */
   readonly hits: ivm.Reference<(index: number) => string>;
-  /** continue async callback `id` with what the KSR call it awaits returned: 1, or 0 when it awaits nothing */
-  readonly resume: ivm.Reference<(id: number, value: string | number | boolean | null) => number>;
+  /** continue async callback `id` (callback index, plan answers and keys as for run) with what the KSR call it awaits returned: 1, or 0 when it awaits nothing */
+  readonly resume: ivm.Reference<ResumeFn>;
   /** async callback `id` will never go on: drop what it awaits */
   readonly forget: ivm.Reference<(id: number) => void>;
   /** callback name → runner index × 2, + 1 for an async function; only found functions are cached */
@@ -82,7 +84,7 @@ export function buildInstance(spec: InstanceSpec, start: (vm: Instance, script: 
       where: api.getSync('where', { reference: true }) as ivm.Reference<() => string | undefined>,
       take: api.getSync('take', { reference: true }) as ivm.Reference<(done: boolean) => string>,
       hits: api.getSync('hits', { reference: true }) as ivm.Reference<(index: number) => string>,
-      resume: api.getSync('resume', { reference: true }) as ivm.Reference<(id: number, value: string | number | boolean | null) => number>,
+      resume: api.getSync('resume', { reference: true }) as ivm.Reference<ResumeFn>,
       forget: api.getSync('forget', { reference: true }) as ivm.Reference<(id: number) => void>,
       indexes: new Map(),
       installed: new Map(),

@@ -67,7 +67,8 @@ export class JsEngine implements ScriptEngine {
   private locator = new ScriptLocator('');
   /**
    * [module, function, flags, failure value] per KSR function: flags 1 may be in a call plan,
-   * 2 changes nothing, 4/8 stops (exit/drop); the failure value is what a late call returns
+   * 2 changes nothing, 4/8 stops (exit/drop), 16 may wait in place; the failure value is what a
+   * late call returns
    */
   private readonly table: [string, string, number, unknown][] = [];
   private readonly plans: PlanRunner;
@@ -127,7 +128,7 @@ export class JsEngine implements ScriptEngine {
       for (const fn of mod.functions) {
         const plannable = fn.pure !== null || fn.read !== null || fn.predict !== null;
         const stops = fn.stops === 'exit' ? 4 : fn.stops === 'drop' ? 8 : 0;
-        this.table.push([mod.name, fn.name, (plannable ? 1 : 0) | (fn.effectFree ? 2 : 0) | stops, convertResult(fn.returns, undefined)]);
+        this.table.push([mod.name, fn.name, (plannable ? 1 : 0) | (fn.effectFree ? 2 : 0) | stops | (fn.waits ? 16 : 0), convertResult(fn.returns, undefined)]);
         this.fns.push(fn);
       }
     }
@@ -204,16 +205,7 @@ export class JsEngine implements ScriptEngine {
     let out: string | undefined;
     let result: CallResult | null = null;
     try {
-      let answers: string | null = null;
-      let keys: string | null = null;
-      if (plan !== null && plan.size > 0) {
-        frame.answers = plan.answers(ctx);
-        answers = JSON.stringify(frame.answers);
-        if (vm.installed.get(name) !== plan.version) {
-          keys = plan.keysJson();
-          vm.installed.set(name, plan.version);
-        }
-      }
+      const [answers, keys] = this.planArgs(vm, frame, plan);
       out = vm.run.applySync(undefined, [index, arg ?? null, answers, keys, id], this.runOpts);
     } catch (e) {
       vm.suspect = true;
@@ -226,7 +218,7 @@ export class JsEngine implements ScriptEngine {
       this.ksr.frame = outer;
     }
     if (this.depth === 0 && this.disposeWhenIdle) this.dispose();
-    return result !== null ? this.outcome(frame, undefined, result) : this.segmentEnd(vm, frame, out, 0);
+    return result !== null ? this.outcome(frame, undefined, result) : this.segmentEnd(vm, frame, index, out, 0);
   }
 
   /** A running callback's frame; `spent`: the CPU time it used before it waited. */
@@ -249,7 +241,7 @@ export class JsEngine implements ScriptEngine {
    * callback's result; for an async callback that has not ended, its wait is started and the
    * result is CALL_OK (its message is held).
    */
-  private segmentEnd(vm: Instance, frame: Frame, out: string | undefined, spent: number): CallResult {
+  private segmentEnd(vm: Instance, frame: Frame, index: number, out: string | undefined, spent: number): CallResult {
     let text = out;
     if (typeof text === 'string' && text.endsWith('|w')) {
       const bar = text.length - 2;
@@ -262,10 +254,9 @@ export class JsEngine implements ScriptEngine {
           return failure('KEMI_ERR_SCRIPT_RUNTIME', `${frame.route}() awaits something other than a KSR call that waits: it can never go on`, undefined);
         }
         const used = spent + (this.opts.cpuMs > 0 ? cpuTimeMs() - (frame.cpuStart + spent) : 0);
-        wait.ticket.suspended({
-          resume: (value) => this.continueCallback(vm, frame, wait.returns, value, used),
-          abandon: () => { this.forget(vm, frame.id); },
-        });
+        // what it keeps while it waits: 50,000 may wait at once
+        frame.answers = null;
+        wait.ticket.suspended(new JsSuspension(this, vm, frame, index, wait.returns, used));
         return CALL_OK;
       }
       if (wait !== null) {
@@ -278,19 +269,23 @@ export class JsEngine implements ScriptEngine {
     return this.outcome(frame, text);
   }
 
-  /** Suspension.resume of an async callback: the KSR call it awaits returns `value`, and it goes on. */
-  private continueCallback(vm0: Instance, prev: Frame, returns: KemiType, value: unknown, spent: number): CallResult {
+  /** Suspension.resume of an async callback (JsSuspension): the KSR call it awaits returns `value`, and it goes on. */
+  continueCallback(vm0: Instance, prev: Frame, index: number, returns: KemiType, value: unknown, spent: number): CallResult {
     const vm = this.live();
     if (vm !== vm0) return failure('KEMI_ERR_SCRIPT_RUNTIME', 'the script instance was rebuilt or disposed while the callback waited', undefined);
-    const frame = this.newFrame(prev.ctx, prev.route, null, prev.id, spent);
+    // the continuation answers from the callback's plan too, with answers read from the Context now
+    const plan = this.plans.get(prev.route);
+    const frame = this.newFrame(prev.ctx, prev.route, plan, prev.id, spent);
     const outer = this.ksr.frame;
     this.ksr.frame = frame;
     this.depth++;
     let going = 0;
     try {
-      going = vm.resume.applySync(undefined, [frame.id, convertResult(returns, value) as string | number | boolean | null], this.runOpts);
+      const [answers, keys] = this.planArgs(vm, frame, plan);
+      going = vm.resume.applySync(undefined, [frame.id, convertResult(returns, value) as string | number | boolean | null, index, answers, keys], this.runOpts);
     } catch (e) {
       vm.suspect = true;
+      vm.installed.clear();
       this.ended.delete(frame.id);
       this.takeQueued(vm, frame, this.depth === 1);
       return this.outcome(frame, undefined, this.locator.hostError(e, { cpuMs: this.opts.cpuMs, memoryMb: this.memoryMb }));
@@ -300,10 +295,23 @@ export class JsEngine implements ScriptEngine {
     }
     if (this.depth === 0 && this.disposeWhenIdle) this.dispose();
     if (going !== 1) return failure('KEMI_ERR_SCRIPT_RUNTIME', `${prev.route}() was not waiting any more`, undefined);
-    return this.segmentEnd(vm, frame, '|w', spent);
+    return this.segmentEnd(vm, frame, index, '|w', spent);
   }
 
-  private forget(vm: Instance, id: number): void {
+  /** The plan's answers for this run of a callback (JSON), and its keys when the isolate's copy is older. */
+  private planArgs(vm: Instance, frame: Frame, plan: CallPlan | null): [string | null, string | null] {
+    if (plan === null || plan.size === 0) return [null, null];
+    frame.answers = plan.answers(frame.ctx);
+    let keys: string | null = null;
+    if (vm.installed.get(frame.route) !== plan.version) {
+      keys = plan.keysJson();
+      vm.installed.set(frame.route, plan.version);
+    }
+    return [JSON.stringify(frame.answers), keys];
+  }
+
+  /** Suspension.abandon (JsSuspension): the async callback will never go on. */
+  forget(vm: Instance, id: number): void {
     this.ended.delete(id);
     if (this.vm !== vm || vm.isolate.isDisposed) return;
     try {
@@ -497,6 +505,27 @@ export class JsEngine implements ScriptEngine {
   private warnOnce(key: string, fields: () => Record<string, unknown>, message: string): void {
     if (!this.limiter.allow(key)) return;
     this.opts.log.warn({ script: this.path, suppressed: this.limiter.suppressed(key), ...fields() }, message);
+  }
+}
+
+/** An async callback waiting in place (host/waits.ts). A class, not closures: every byte of each counts. */
+class JsSuspension {
+  constructor(
+    private readonly engine: JsEngine,
+    private readonly vm: Instance,
+    private readonly frame: Frame,
+    private readonly index: number,
+    private readonly returns: KemiType,
+    /** CPU time the callback used before it waited */
+    private readonly spent: number,
+  ) {}
+
+  resume(value: unknown): CallResult {
+    return this.engine.continueCallback(this.vm, this.frame, this.index, this.returns, value, this.spent);
+  }
+
+  abandon(): void {
+    this.engine.forget(this.vm, this.frame.id);
   }
 }
 

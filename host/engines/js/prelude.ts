@@ -16,7 +16,7 @@
  *
  * Waiting in place (host/waits.ts): an `async function` callback gets an id from the host
  * (run's last argument; 0 for a plain one, or one run by another callback's KSR call). A KSR
- * call that waits answers with the WAIT code (4) instead of a result; the wrapper then returns
+ * call that waits (table flag 16) answers WAIT instead of a result; the wrapper then returns
  * a promise the script awaits, and `resume(id, value)` later settles it. V8 runs the
  * continuation in the microtask checkpoint that ends that host call, while the host still has
  * the callback's frame: so KSR calls are allowed while LIVE is that callback's id, and the
@@ -120,7 +120,8 @@ let ACTIVE = 1, LATE_REPORTED = false;
 let LIVE = 0;
 // async callback id → the resolve function of the KSR call it awaits
 const WAITS = new MapCtor();
-const WAIT = 4;
+// what the host answers for a call that waits (prelude table flag 16); no KSR function returns it
+const WAIT = '\u0000kemihost:wait\u0000';
 // deferred calls queued and not yet handed to the host: "slot,slot,…", and how many
 let QUEUE = '', QUEUED = 0;
 const MAX_QUEUED = 64;
@@ -191,7 +192,7 @@ function waitFor(id) {
   return new PromiseCtor((settle) => { apply(mapSet, WAITS, [id, settle]); });
 }
 
-function wrap(name, i, planned, effectFree, stops) {
+function wrap(name, i, planned, effectFree, stops, waits) {
   const w = {
     [name]() {
       if (ACTIVE === 0 && LIVE === 0) return late(i, w);
@@ -223,28 +224,32 @@ function wrap(name, i, planned, effectFree, stops) {
         }
       }
       if (!effectFree) FRESH = false;
+      let r;
       try {
         if (QUEUED !== 0) {
           // what was queued came first: the host runs it, then this call, in one crossing
           const a = [takeQueue(), i];
           for (let k = 0; k < arguments.length; k++) a[k + 2] = arg(arguments[k]);
-          return apply(flushThen, undefined, a);
-        }
-        switch (arguments.length) {
-          case 0: return host(i);
-          case 1: return host(i, arg(arguments[0]));
-          case 2: return host(i, arg(arguments[0]), arg(arguments[1]));
-          case 3: return host(i, arg(arguments[0]), arg(arguments[1]), arg(arguments[2]));
-          default: {
-            const a = [i];
-            for (let k = 0; k < arguments.length; k++) a[k + 1] = arg(arguments[k]);
-            return apply(host, undefined, a);
+          r = apply(flushThen, undefined, a);
+        } else {
+          switch (arguments.length) {
+            case 0: r = host(i); break;
+            case 1: r = host(i, arg(arguments[0])); break;
+            case 2: r = host(i, arg(arguments[0]), arg(arguments[1])); break;
+            case 3: r = host(i, arg(arguments[0]), arg(arguments[1]), arg(arguments[2])); break;
+            default: {
+              const a = [i];
+              for (let k = 0; k < arguments.length; k++) a[k + 1] = arg(arguments[k]);
+              r = apply(host, undefined, a);
+            }
           }
         }
       } catch (e) {
-        if (e === WAIT) return waitFor(LIVE);
         throw fromHost(e, w);
       }
+      // a call that waits in place: the host began the wait and answered WAIT
+      if (waits && r === WAIT) return waitFor(LIVE);
+      return r;
     },
   }[name];
   return w;
@@ -259,7 +264,7 @@ for (let i = 0; i < table.length; i++) {
     if (target === undefined) target = KSR[mod] = {};
   }
   const flags = table[i][2];
-  target[name] = wrap(name, i, (flags & 1) !== 0, (flags & 2) !== 0, (flags & 4) !== 0 ? 1 : (flags & 8) !== 0 ? 2 : 0);
+  target[name] = wrap(name, i, (flags & 1) !== 0, (flags & 2) !== 0, (flags & 4) !== 0 ? 1 : (flags & 8) !== 0 ? 2 : 0, (flags & 16) !== 0);
 }
 
 const hidden = { writable: true, enumerable: false, configurable: true };
@@ -364,14 +369,21 @@ function run(i, argument, answers, keys, id) {
     status = failed(e);
   } finally {
     ACTIVE--;
-    PLAN = outerPlan;
-    KINDS = outerKinds;
-    ANSWERS = outerAnswers;
-    HITS = outerHits;
-    STOPPED = outerStopped;
-    FRESH = outerFresh;
-    // the outermost run leaves LIVE set: its continuations run right after it returns
-    if (nested) LIVE = outerLive;
+    if (nested) {
+      PLAN = outerPlan;
+      KINDS = outerKinds;
+      ANSWERS = outerAnswers;
+      HITS = outerHits;
+      STOPPED = outerStopped;
+      FRESH = outerFresh;
+      LIVE = outerLive;
+    } else {
+      // the outermost run leaves LIVE set: its continuations run right after it returns, with
+      // no plan (what resume installed for an earlier continuation is not theirs)
+      PLAN = KINDS = ANSWERS = HITS = null;
+      STOPPED = false;
+      FRESH = true;
+    }
   }
   if (id !== 0 && status === 'r') {
     apply(promiseThen, result, [() => { ended(id, 'r'); }, (e) => { ended(id, failed(e)); }]);
@@ -383,21 +395,39 @@ function run(i, argument, answers, keys, id) {
 
 /** An async callback's promise settled: no KSR call of its code is allowed any more. */
 function ended(id, status) {
-  if (LIVE === id) LIVE = 0;
+  if (LIVE === id) {
+    LIVE = 0;
+    PLAN = KINDS = ANSWERS = HITS = null;
+  }
   const out = takeQueue() + '|' + status;
   try {
     asyncEnded(id, out);
   } catch {}
 }
 
-/** The KSR call async callback 'id' awaits returned 'value': it goes on (1), or it awaits nothing (0). */
-function resume(id, value) {
+/**
+ * The KSR call async callback 'id' (callback index i) awaits returned 'value': it goes on (1), or
+ * it awaits nothing (0). Its continuation runs when this call ends, with the plan of the
+ * callback and the answers the host computed now (as run has them), until the next host call.
+ */
+function resume(id, value, i, answers, keys) {
   const settle = apply(mapGet, WAITS, [id]);
   if (settle === undefined) return 0;
   apply(mapDelete, WAITS, [id]);
   LIVE = id;
   QUEUE = '';
   QUEUED = 0;
+  STOPPED = false;
+  FRESH = true;
+  PLAN = KINDS = ANSWERS = HITS = null;
+  if (keys !== null) install(i, keys);
+  const p = apply(mapGet, PLANS, [i]);
+  if (answers !== null && p !== undefined) {
+    ANSWERS = parseJson(answers);
+    PLAN = p.byFn;
+    KINDS = p.kinds;
+    HITS = p.hits;
+  }
   settle(value);
   return 1;
 }

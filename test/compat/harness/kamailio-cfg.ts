@@ -46,6 +46,8 @@ function htableTables(params: Readonly<Record<string, unknown>>): Modparam[] {
 const TRANSLATORS: Readonly<Record<string, Translator>> = { htable: htableTables };
 
 function scalar(name: string, value: unknown): Modparam[] {
+  // a list is the same modparam repeated, one line per value (httpcon, rtpengine_sock…)
+  if (Array.isArray(value)) return value.flatMap((v: unknown) => scalar(name, v));
   if (typeof value === 'number' && Number.isInteger(value)) return [[name, value]];
   if (typeof value === 'boolean') return [[name, value ? 1 : 0]];
   if (typeof value === 'string') return [[name, value]];

@@ -20,10 +20,13 @@ const READY_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 3_000;
 
 /** Why Kamailio cannot run this engine's scripts here, or null when it can. */
-export function kamailioMissing(engine: ScriptEngine): string | null {
+export function kamailioMissing(engine: ScriptEngine, modules: readonly string[] = []): string | null {
   if (!existsSync(KAMAILIO_BIN)) return `kamailio is not installed (${KAMAILIO_BIN}); install kamailio kamailio-lua-modules (see .ci/run)`;
   const app = engine === 'lua' ? 'app_lua' : 'app_jsdt';
-  if (!existsSync(join(KAMAILIO_MODULES, `${app}.so`))) return `Kamailio module ${app} is not installed in ${KAMAILIO_MODULES}`;
+  // a suite's own modules too: some come in other packages (http_client: kamailio-utils-modules)
+  for (const m of [app, ...modules]) {
+    if (!existsSync(join(KAMAILIO_MODULES, `${m}.so`))) return `Kamailio module ${m} is not installed in ${KAMAILIO_MODULES} (see .ci/run)`;
+  }
   return null;
 }
 

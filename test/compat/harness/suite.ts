@@ -15,7 +15,7 @@ import { ENGINES } from '../../helpers/runtime.js';
 import { freePort } from '../../helpers/sipp.js';
 import { until } from '../../helpers/until.js';
 import { kamailioMissing } from './kamailio.js';
-import type { ModuleSpec, ScriptEngine } from './kamailio-cfg.js';
+import { modulesToLoad, type ModuleSpec, type ScriptEngine } from './kamailio-cfg.js';
 import { Peer } from './peer.js';
 import { kamailioWith, kemihostWith, type SipTarget } from './servers.js';
 import { renderAll, runInfo, type View } from './view.js';
@@ -158,7 +158,7 @@ async function runOnce<P extends string>(c: CompatCase<P>, r: RunOf<P>): Promise
 
 function engineSuite<P extends string>(s: CompatSuite<P>, engine: ScriptEngine): void {
   const title = `compat: ${s.title} [${engine}]`;
-  const missing = kamailioMissing(engine);
+  const missing = kamailioMissing(engine, modulesToLoad(s.modules, engine));
   if (missing !== null) {
     if (process.env.CI === 'true') {
       test(title, () => { assert.fail(`${missing}; with CI=true the compat suite must run`); });
