@@ -55,7 +55,6 @@ function run(
     failed();
     return -1;
   }
-  s.stats.queries.value++;
   /** the rows check and the hand-over, common to both paths; a string says why it failed */
   const settle = (r: RawResult): number | string => {
     con.affected = r.columns.length > 0 ? r.rows.length : r.changes;
@@ -69,6 +68,7 @@ function run(
   };
   const sync = con.db?.sync;
   if (sync !== undefined && sync !== null) {
+    s.stats.queries.value++;
     let out: number | string;
     try {
       out = settle(sync.raw(sql));
@@ -81,7 +81,9 @@ function run(
   }
   return new Wait(
     what,
+    // runs only once the callback can wait: a call that cannot sends nothing
     async (signal) => {
+      s.stats.queries.value++;
       let out: number | string;
       try {
         const r = await (await con.open()).raw(sql);

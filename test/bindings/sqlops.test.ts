@@ -120,3 +120,71 @@ for (const dialect of DIALECTS) {
     }
   });
 }
+
+/** A statement that takes 600 ms on the server, in its dialect. */
+const SLOW: Partial<Record<string, string>> = { mysql: 'SELECT SLEEP(0.6) AS s', postgres: 'SELECT pg_sleep(0.6) AS s' };
+
+for (const dialect of ['mysql', 'postgres'] as const) {
+  describe(`KSR.sqlops does not block the server on ${dialect}`, () => {
+    for (const engine of ENGINES) {
+      it(`[${engine}] a slow query waits while another request is answered`, async (t) => {
+        const tdb = await freshDatabase(t, dialect);
+        if (tdb === null) return;
+        const slow = SLOW[dialect] ?? '';
+        const lua = luaRoute(`if KSR.pv.get("$rU") == "slow" then
+            local rc = KSR.sqlops.sql_query("cb", "${slow}", "rs")
+            KSR.hdr.append_to_reply("X-Rc: " .. rc .. "\\r\\n")
+          end
+          KSR.tm.t_reply(200, KSR.pv.get("$rU"))`);
+        const js = jsRoute(`if (KSR.pv.get("$rU") == "slow") {
+            const rc = await KSR.sqlops.sql_query("cb", "${slow}", "rs");
+            KSR.hdr.append_to_reply("X-Rc: " + rc + "\\r\\n");
+          }
+          KSR.tm.t_reply(200, KSR.pv.get("$rU"));`);
+        const server = await startServer(engine, engine === 'lua' ? lua : js, { config: { modules: { sqlops: { sqlcon: `cb=>${tdb.url}` } } } });
+        const peer = await UdpPeer.open();
+        try {
+          peer.request({ method: 'MESSAGE', ruri: 'sip:slow@127.0.0.1', callId: 'slow-1' }, server.udpPort);
+          peer.request({ method: 'MESSAGE', ruri: 'sip:fast@127.0.0.1', callId: 'fast-1' }, server.udpPort);
+          const finals: string[] = [];
+          while (finals.length < 2) {
+            const m = await peer.next(5000);
+            assert.ok(m !== null, `replies so far: ${finals.join(', ')}`);
+            if (m.status >= 200) finals.push(`${m.reason}:${m.getHeader('X-Rc') ?? ''}`);
+          }
+          assert.deepEqual(finals, ['fast:', 'slow:0'], 'the fast request is answered while the slow query waits');
+          assert.equal(server.rt.stats.get('wait:resumed'), 1);
+        } finally {
+          peer.close();
+          await server.close();
+        }
+      });
+    }
+  });
+}
+
+describe('KSR.sqlops from a plain (not async) JS callback', () => {
+  it('[js] cannot wait: -1 at once, logged, the callback goes on', async (t) => {
+    if (!ENGINES.includes('js')) return;
+    const tdb = await freshDatabase(t, 'postgres');
+    if (tdb === null) return;
+    const js = `function ksr_request_route() {
+      KSR.tm.t_newtran();
+      const rc = KSR.sqlops.sql_query("cb", "SELECT 1", "rp");
+      KSR.hdr.append_to_reply("X-Rc: " + rc + "," + KSR.sqlops.sql_num_rows("rp") + "\\r\\n");
+      KSR.tm.t_reply(200, "Plain");
+    }`;
+    const server = await startServer('js', js, { config: { modules: { sqlops: { sqlcon: `cb=>${tdb.url}` } } } });
+    const peer = await UdpPeer.open();
+    try {
+      peer.request({ method: 'MESSAGE' }, server.udpPort);
+      let reply = await peer.next(5000);
+      while (reply !== null && reply.status < 200) reply = await peer.next(5000);
+      assertReply(reply, { status: 200, reason: 'Plain', headers: { 'X-Rc': '-1,0' }, stats: {} });
+      assert.equal(server.rt.stats.get('sqlops:queries'), 0, 'nothing was sent');
+    } finally {
+      peer.close();
+      await server.close();
+    }
+  });
+});
