@@ -57,7 +57,7 @@ function isNull(s: State, ctx: Context, res: string, row: number, col: number): 
 }
 
 /** An index of $dbr: a number, or a PV holding one ("$var(i)"). */
-function indexOf(s: State, ctx: Context, raw: string): number | null {
+function dbrIndex(s: State, ctx: Context, raw: string): number | null {
   if (!raw.startsWith('$')) return Number(raw);
   const v = s.host.pvs.resolve(raw)?.get(ctx) ?? null;
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : null;
@@ -83,12 +83,12 @@ function dbr(s: State, ctx: Context, param: string): Xval {
     case 'cols':
       return r.columns.length;
     case 'colname': {
-      const c = indexOf(s, ctx, key.col);
+      const c = dbrIndex(s, ctx, key.col);
       return c === null ? null : r.columns[c] ?? null;
     }
     case 'value': {
-      const row = indexOf(s, ctx, key.row);
-      const col = indexOf(s, ctx, key.col);
+      const row = dbrIndex(s, ctx, key.row);
+      const col = dbrIndex(s, ctx, key.col);
       return row === null || col === null ? null : cell(r, row, col) ?? null;
     }
   }

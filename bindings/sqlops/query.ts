@@ -38,15 +38,16 @@ const shown = (sql: string): string => (sql.length > QUERY_SHOWN ? `${sql.slice(
 const why = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
- * Run `sql` on the named connection and give its result to `accept` (which returns the call's
- * code); -1 for an unknown connection, a failed statement or too many rows, with `failed` run.
+ * Run `sql` on the named connection and give its result to `accept`, which returns the call's
+ * code or why the result will not do; -1 for an unknown connection, a failed statement, too
+ * many rows or a refused result, with `failed` run and the reason logged.
  */
 function run(
   s: SqlopsState,
   what: string,
   conName: string,
   sql: string,
-  accept: (r: RawResult) => number,
+  accept: (r: RawResult) => number | string,
   failed: () => void,
 ): number | Wait<number> {
   const con = s.cons.get(conName);
@@ -174,10 +175,7 @@ export function sqlPvquery(s: SqlopsState, ctx: Context, con: string, sql: strin
   }
   return run(s, 'KSR.sqlops.sql_pvquery', con, sql, (r) => {
     if (r.columns.length === 0 || r.rows.length === 0) return 2;
-    if (r.columns.length > targets.length) {
-      s.host.complain('KSR.sqlops.sql_pvquery: more columns than PVs', { columns: r.columns.length, pvs: targets.length });
-      return -1;
-    }
+    if (r.columns.length > targets.length) return `${String(r.columns.length)} columns for ${String(targets.length)} PVs`;
     for (let i = r.rows.length - 1; i >= 0; i--) {
       const row = r.rows[i] ?? [];
       r.columns.forEach((_c, j) => {
