@@ -209,7 +209,8 @@ export class Waits implements WaitHost {
     for (const t of [...this.pending]) {
       t.abort?.abort();
       this.note('closing', 'the server is stopping: a waiting call returns its failure value now', { route: t.route, call: t.wait.what });
-      this.settle(t, t.wait.failure);
+      // one callback's fault must not stop the others from going on, nor the server from stopping
+      this.boundary.run('module-timer', () => { this.settle(t, t.wait.failure); });
     }
   }
 

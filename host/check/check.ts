@@ -80,6 +80,7 @@ class Checker {
   constructor(
     private readonly reg: KemiRegistry,
     private readonly defined: ReadonlyMap<string, number>,
+    private readonly lang: Language,
   ) {
     this.modules = new Set(reg.modules.map((m) => m.name));
   }
@@ -120,6 +121,9 @@ class Checker {
       }
       return;
     }
+    if (fn.waits && this.lang === 'js' && !u.awaited) {
+      this.add(u.line, 'warning', `${fn.fullName} waits in place: in JS call it as \`await ${fn.fullName}(…)\` inside an \`async function\` callback; a plain function gets its failure value at once (docs/waiting.md)`);
+    }
     const count = argCount(fn, u.args);
     if (count !== null) this.add(u.line, 'error', count);
     for (const t of argTypes(fn, u.args)) this.add(u.line, 'error', t);
@@ -154,7 +158,7 @@ export function checkScript(reg: KemiRegistry, source: string, lang: Language, c
     return { findings: [{ line: lineOf(e.location), level: 'error', text: e.message.replace(/^[^:]*:\d+:(\d+:)?\s*/, '') }], callbacks: [] };
   }
   const scan = scanScript(tokenize(source, lang), lang);
-  const c = new Checker(reg, scan.functions);
+  const c = new Checker(reg, scan.functions, lang);
   for (const name of REQUIRED_CALLBACKS) {
     if (!scan.functions.has(name)) c.add(1, 'error', `the script does not define ${name}()`);
   }

@@ -17,6 +17,8 @@ export interface KsrUse {
   readonly path: readonly string[];
   /** the arguments of a call; null when KSR.… is used as a value */
   readonly args: readonly Arg[] | null;
+  /** JS: the call is the operand of `await` (a call that waits in place must be, docs/waiting.md) */
+  readonly awaited: boolean;
 }
 
 export interface ScriptScan {
@@ -76,15 +78,16 @@ function scanUses(toks: readonly Token[], lang: Language): KsrUse[] {
     }
     if (path.length === 0) continue;
     const next = toks[k];
+    const awaited = lang === 'js' && toks[i - 1]?.kind === 'name' && toks[i - 1]?.text === 'await';
     if (isPunct(next, '(')) {
       const [args, after] = readArgs(toks, k);
-      uses.push({ line: t.line, path, args });
+      uses.push({ line: t.line, path, args, awaited });
       i = after - 1;
     } else if (lang === 'lua' && next?.kind === 'string') {
       // Lua's call with one string and no parentheses: KSR.info "text"
-      uses.push({ line: t.line, path, args: [{ kind: 'string', value: next.text }] });
+      uses.push({ line: t.line, path, args: [{ kind: 'string', value: next.text }], awaited });
     } else {
-      uses.push({ line: t.line, path, args: null });
+      uses.push({ line: t.line, path, args: null, awaited });
     }
     i = Math.max(i, k - 1);
   }

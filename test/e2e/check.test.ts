@@ -158,3 +158,27 @@ test('kemihost check [js]: const and arrow callbacks count as defined (app_jsdt 
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stderr, /callbacks: ksr_request_route;/);
 });
+
+/**
+ * A call that waits in place (docs/waiting.md): a Lua callback needs nothing; in JS it must be
+ * awaited inside an async function callback, and check says so where it is not.
+ */
+const WAITING: Record<'lua' | 'js', { src: string; code: 0 | 2; lines: string[] }> = {
+  lua: { src: luaRoute(`local a = KSR.async.ms_sleep(10)\nlocal b = KSR.async.ms_sleep(10)\n${REPLY_LUA}`), code: 0, lines: [] },
+  js: {
+    src: `async function ksr_request_route() {\nconst a = await KSR.async.ms_sleep(10);\nconst b = KSR.async.ms_sleep(10);\n${REPLY_JS}\n}\n`,
+    code: 2,
+    lines: [':3: warning: KSR.async.ms_sleep waits in place: in JS call it as `await KSR.async.ms_sleep(…)` inside an `async function` callback'],
+  },
+};
+
+for (const engine of ['lua', 'js'] as const) {
+  test(`kemihost check [${engine}]: a call that waits in place`, async () => {
+    const c = WAITING[engine];
+    const path = writeScript(engine, c.src);
+    const r = await runCli(['check', path]);
+    assert.equal(r.code, c.code, r.stdout + r.stderr);
+    for (const l of c.lines) assert.ok(r.stdout.includes(`${path}${l}`), `expected "${path}${l}" in:\n${r.stdout}`);
+    assert.doesNotMatch(r.stdout, /:2: warning/, 'an awaited call is not reported');
+  });
+}

@@ -12,6 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { rpcResult } from '../helpers/rpc.js';
+import { until } from '../helpers/until.js';
 import { ENGINES, startServer, type EngineName } from '../helpers/runtime.js';
 import { UdpPeer, type RequestSpec } from '../helpers/sip-client.js';
 import type { SipMessage } from '../../host/sip/message.js';
@@ -38,6 +39,38 @@ end
 }
 `;
 }
+
+/** A task route (a Context without a message) waits in place; a later request reads what it left in $shv. */
+const TASK = {
+  lua: `function ksr_request_route()
+  if KSR.pv.get("$rU") == "read" then
+    KSR.sl.sl_send_reply(200, "done " .. tostring(KSR.pv.get("$shv(done)")))
+    return
+  end
+  KSR.async.task_data("TASK", "from-" .. KSR.pv.get("$rU"))
+  KSR.sl.sl_send_reply(202, "Queued")
+end
+function TASK()
+  local data = KSR.async.get_data()
+  KSR.async.ms_sleep(30)
+  KSR.pv.sets("$shv(done)", data)
+end
+`,
+  js: `async function ksr_request_route() {
+  if (KSR.pv.get("$rU") === "read") {
+    KSR.sl.sl_send_reply(200, "done " + KSR.pv.get("$shv(done)"));
+    return;
+  }
+  KSR.async.task_data("TASK", "from-" + KSR.pv.get("$rU"));
+  KSR.sl.sl_send_reply(202, "Queued");
+}
+async function TASK() {
+  const data = KSR.async.get_data();
+  await KSR.async.ms_sleep(30);
+  KSR.pv.sets("$shv(done)", data);
+}
+`,
+};
 
 const invite = (i: number): RequestSpec => ({ method: 'INVITE', callId: `wait-${String(i)}@test`, branch: `z9hG4bK-wait-${String(i)}`, fromTag: `f${String(i)}` });
 
@@ -91,6 +124,22 @@ for (const engine of ENGINES) {
         assert.equal(server.rt.stats.get('script:errors'), 0);
         // the old version is let go once its last waiting callback ended
         assert.equal(server.rt.script.drainingVersions.length, 0);
+      } finally {
+        peer.close();
+        await server.close();
+      }
+    });
+
+    test('a callback without a message (a task route) waits in place too', async () => {
+      const server = await startServer(engine, TASK[engine]);
+      const peer = await UdpPeer.open();
+      try {
+        peer.request({ method: 'MESSAGE', ruri: 'sip:alice@127.0.0.1' }, server.udpPort);
+        assert.equal((await peer.next(2000))?.status, 202);
+        await until(() => server.rt.stats.get('wait:resumed') === 1, 3000, 'the task to go on after its wait');
+        peer.request({ method: 'MESSAGE', ruri: 'sip:read@127.0.0.1' }, server.udpPort);
+        assert.equal((await peer.next(2000))?.reason, 'done from-alice');
+        assert.equal(server.rt.stats.get('script:errors'), 0);
       } finally {
         peer.close();
         await server.close();

@@ -24,7 +24,9 @@
  * script's own code (cpu-budget.ts); memory_mb is isolated-vm's, and an instance that went
  * over it is rebuilt from the same source (docs/decisions.md, "Out of memory in a script").
  * A KSR call made after its callback returned (a promise continuation) is refused in the
- * isolate (prelude.ts).
+ * isolate (prelude.ts) — except in an `async function` callback, which may wait in place
+ * (host/waits.ts): a KSR call that waits answers WAIT, the callback awaits it, and
+ * continueCallback resumes it later (its end comes through the asyncEnded callback).
  *
  * The process must run with --no-node-snapshot (isolated-vm on Node 20+).
  */
@@ -34,7 +36,7 @@ import { describeError, KemiError } from '../../errors.js';
 import { LogLimiter } from '../../log-limiter.js';
 import type { Context } from '../../kemi/context.js';
 import type { BoundFunction } from '../../kemi/registry.js';
-import { CALL_DROP, CALL_EXIT, CALL_OK, type CallResult, type EngineOptions, type ScriptEngine } from '../engine.js';
+import { CALL_OK, type CallResult, type EngineOptions, type ScriptEngine } from '../engine.js';
 import { convertResult, REVIEW_RUNS, type CallPlan } from './call-plan.js';
 import { startBudget, WALL_FACTOR } from './cpu-budget.js';
 import { cpuTimeMs } from '../cpu-clock.js';
@@ -46,6 +48,9 @@ import { buildInstance, compileOnly, type Instance } from './instance.js';
 import { failure, ScriptLocator } from './js-failures.js';
 import { PlanRunner } from './plan-runner.js';
 import { retire } from './retired.js';
+import { hostCallbacks, type CallbackTarget } from './js-callbacks.js';
+import { callOutcome, type OutcomeDeps } from './js-outcome.js';
+import { JsSuspension, type Continuer } from './js-suspension.js';
 
 /** The script's top level may take longer than one callback (it builds tables). */
 const LOAD_CPU_MS = 5000;
@@ -55,11 +60,8 @@ const MIN_MEMORY_MB = 8;
 /** Nested callbacks (a KSR function running another callback) re-enter the same native stack. */
 const MAX_DEPTH = 32;
 const LOG_LEVELS = new Set(['debug', 'info', 'warn', 'error']);
-/** What `run` returns after '|': the callback returned, a stop ended it, or the script's error follows. */
-const STATUS_RETURNED = 0x72; // 'r'
-const STATUS_STOPPED = 0x73; // 's'
 
-export class JsEngine implements ScriptEngine {
+export class JsEngine implements ScriptEngine, Continuer, CallbackTarget {
   readonly kind = 'js' as const;
   private vm: Instance | null = null;
   private source = '';
@@ -87,7 +89,7 @@ export class JsEngine implements ScriptEngine {
   private readonly flushThenCb: ivm.Callback;
   private readonly asyncEndedCb: ivm.Callback;
   /** async callbacks that ended during the host call into the isolate now running: id → run's "<queued>|<status>" */
-  private readonly ended = new Map<number, string>();
+  readonly ended = new Map<number, string>();
   private nextId = 0;
   /**
    * What the callbacks reach the engine through. isolated-vm keeps the host function of an
@@ -95,11 +97,12 @@ export class JsEngine implements ScriptEngine {
    * would keep every replaced engine (its plans, frames, source) for the life of the process:
    * a hot reload would leak. dispose() cuts this link instead.
    */
-  private readonly link: { engine: JsEngine | null } = { engine: this };
+  private readonly link: { engine: CallbackTarget | null } = { engine: this };
 
   /** the host side of KSR calls, and the running callback (a nested call pushes its own and puts this one back) */
-  private readonly ksr: KsrDispatcher;
+  readonly ksr: KsrDispatcher;
   private depth = 0;
+  private readonly outcomeDeps: OutcomeDeps;
 
   private disposed = false;
   private disposeWhenIdle = false;
@@ -134,28 +137,12 @@ export class JsEngine implements ScriptEngine {
     }
     this.plans = new PlanRunner(this.fns, opts.log, opts.registry.stats.counter('script', 'deferred_mismatch'), (k, f, m) => { this.warnOnce(k, f, m); });
     this.ksr = new KsrDispatcher(this.fns, this.plans, opts, (k, f, m) => { this.warnOnce(k, f, m); }, () => this.location());
-    const cbs = JsEngine.callbacks(this.link);
+    const cbs = hostCallbacks(this.link);
     this.dispatchCb = cbs.dispatch;
     this.consoleCb = cbs.console;
     this.flushThenCb = cbs.flushThen;
     this.asyncEndedCb = cbs.asyncEnded;
-  }
-
-  /**
-   * The host functions the isolates call: one for every KSR function (its index first), so one
-   * persistent handle per engine instead of one per function. Made here, not in the
-   * constructor: isolated-vm keeps them alive for ever, and a closure made in the constructor
-   * shares its context with every other closure made there, some of which hold `this`.
-   */
-  private static callbacks(link: { engine: JsEngine | null }): { dispatch: ivm.Callback; console: ivm.Callback; flushThen: ivm.Callback; asyncEnded: ivm.Callback } {
-    return {
-      dispatch: new ivm.Callback((index: number, ...args: unknown[]) => link.engine?.ksr.dispatch(index, args)),
-      console: new ivm.Callback((level: unknown, text: unknown, at: unknown) => { link.engine?.console(level, text, at); }),
-      flushThen: new ivm.Callback((slots: unknown, index: number, ...args: unknown[]) => link.engine?.ksr.flushThen(slots, index, args)),
-      asyncEnded: new ivm.Callback((id: unknown, out: unknown) => {
-        if (typeof id === 'number' && typeof out === 'string') link.engine?.ended.set(id, out);
-      }),
-    };
+    this.outcomeDeps = { plans: this.plans, locator: () => this.locator, cpuMs: opts.cpuMs, warnOnce: (k, f, m) => { this.warnOnce(k, f, m); } };
   }
 
   load(source: string, path: string): void {
@@ -218,7 +205,7 @@ export class JsEngine implements ScriptEngine {
       this.ksr.frame = outer;
     }
     if (this.depth === 0 && this.disposeWhenIdle) this.dispose();
-    return result !== null ? this.outcome(frame, undefined, result) : this.segmentEnd(vm, frame, index, out, 0);
+    return result !== null ? callOutcome(this.outcomeDeps, frame, undefined, result) : this.segmentEnd(vm, frame, index, out, 0);
   }
 
   /** A running callback's frame; `spent`: the CPU time it used before it waited. */
@@ -261,12 +248,12 @@ export class JsEngine implements ScriptEngine {
       }
       if (wait !== null) {
         // it ended without awaiting the call it began: the message stays held until that call ends
-        const result = this.outcome(frame, text);
+        const result = callOutcome(this.outcomeDeps, frame, text);
         wait.ticket.suspended({ resume: () => result, abandon: () => { /* nothing waits */ } });
         return CALL_OK;
       }
     }
-    return this.outcome(frame, text);
+    return callOutcome(this.outcomeDeps, frame, text);
   }
 
   /** Suspension.resume of an async callback (JsSuspension): the KSR call it awaits returns `value`, and it goes on. */
@@ -288,7 +275,7 @@ export class JsEngine implements ScriptEngine {
       vm.installed.clear();
       this.ended.delete(frame.id);
       this.takeQueued(vm, frame, this.depth === 1);
-      return this.outcome(frame, undefined, this.locator.hostError(e, { cpuMs: this.opts.cpuMs, memoryMb: this.memoryMb }));
+      return callOutcome(this.outcomeDeps, frame, undefined, this.locator.hostError(e, { cpuMs: this.opts.cpuMs, memoryMb: this.memoryMb }));
     } finally {
       this.depth--;
       this.ksr.frame = outer;
@@ -319,35 +306,6 @@ export class JsEngine implements ScriptEngine {
     } catch {
       vm.suspect = true;
     }
-  }
-
-  /**
-   * The result of a callback that ended: "<queued slots>|<status>[<error>]" (the queued calls
-   * run first, as they came first), or `failed` when the host call itself failed.
-   */
-  private outcome(frame: Frame, out: string | undefined, failed: CallResult | null = null): CallResult {
-    let result: CallResult = failed ?? CALL_OK;
-    let stopEnded = false;
-    if (typeof out === 'string') {
-      const bar = out.indexOf('|');
-      if (bar > 0) this.plans.runQueued(frame, out.slice(0, bar));
-      const status = out.charCodeAt(bar + 1);
-      if (status === STATUS_STOPPED) stopEnded = true;
-      else if (status !== STATUS_RETURNED) result = this.locator.scriptError(out.slice(bar + 2));
-    }
-    if (frame.overrun !== null) {
-      return failure('KEMI_ERR_CPU_LIMIT', `script exceeded the CPU limit of ${String(this.opts.cpuMs)} ms (KSR calls included)`, frame.overrun);
-    }
-    const stop = frame.stop;
-    if (stop === null) return result;
-    // The stop decided the outcome; what the script did after catching it is only reported.
-    if (!result.ok) {
-      const f = result.failure;
-      this.warnOnce('after-stop-failure', () => ({ failure: f }), 'callback failed after the script caught KSR.x.exit()/drop()');
-    } else if (!stopEnded) {
-      this.warnOnce('swallowed', () => ({ callback: frame.route }), 'the script caught KSR.x.exit()/drop() and returned normally');
-    }
-    return stop === 'drop' ? CALL_DROP : CALL_EXIT;
   }
 
   location(): string | undefined {
@@ -489,7 +447,7 @@ export class JsEngine implements ScriptEngine {
     }
   }
 
-  private readonly console = (level: unknown, text: unknown, at: unknown): void => {
+  readonly console = (level: unknown, text: unknown, at: unknown): void => {
     if (level === 'late' && typeof text === 'string') {
       this.warnOnce(`late:${text}`, () => ({ function: text, at }),
         'KSR call refused: made after its callback returned (a promise continuation or an async function after await)');
@@ -505,27 +463,6 @@ export class JsEngine implements ScriptEngine {
   private warnOnce(key: string, fields: () => Record<string, unknown>, message: string): void {
     if (!this.limiter.allow(key)) return;
     this.opts.log.warn({ script: this.path, suppressed: this.limiter.suppressed(key), ...fields() }, message);
-  }
-}
-
-/** An async callback waiting in place (host/waits.ts). A class, not closures: every byte of each counts. */
-class JsSuspension {
-  constructor(
-    private readonly engine: JsEngine,
-    private readonly vm: Instance,
-    private readonly frame: Frame,
-    private readonly index: number,
-    private readonly returns: KemiType,
-    /** CPU time the callback used before it waited */
-    private readonly spent: number,
-  ) {}
-
-  resume(value: unknown): CallResult {
-    return this.engine.continueCallback(this.vm, this.frame, this.index, this.returns, value, this.spent);
-  }
-
-  abandon(): void {
-    this.engine.forget(this.vm, this.frame.id);
   }
 }
 

@@ -8,11 +8,15 @@
  * limits and the stop of KSR.x.exit()/drop() are lua-limits.ts: once a callback is stopped,
  * every further KSR call of it raises the stop again and does nothing, and its result is
  * CALL_EXIT/CALL_DROP (or the limit's failure) whatever the script does.
+ *
+ * Every callback runs in a coroutine of its own (lua_resume), so a KSR call that waits in place
+ * (host/waits.ts) yields it and the host resumes it with the call's result; a coroutine that
+ * returned normally is kept for the next callback.
  */
 import { lauxlib, lua, to_jsstring, to_luastring, type LuaDebug, type LuaState } from 'fengari';
 import { describeError, isKemiError, KemiError } from '../../errors.js';
 import { Context, SCRIPT_STOP } from '../../kemi/context.js';
-import { ForeignValue, invoke, luaTypeName } from '../../kemi/invoke.js';
+import { invoke, luaTypeName } from '../../kemi/invoke.js';
 import type { BoundFunction } from '../../kemi/registry.js';
 import type { KemiType } from '../../kemi/types.js';
 import { Wait } from '../../kemi/wait.js';
@@ -24,12 +28,11 @@ import {
   type CallResult,
   type EngineOptions,
   type ScriptEngine,
-  type ScriptFailure,
 } from '../engine.js';
+import { completed, failure, locationOf, newThread, popString, pushResult, rawGlobal, toJs } from './lua-stack.js';
 import { Frame, HEAP_FULL, HOOK_COUNT, KSR_CALL_WORK, LuaLimits, WORK_CHECK } from './lua-limits.js';
 import { openStdlib } from './lua-stdlib.js';
-import { decodeLuaString, encodeLuaString, pushJsString } from './lua-strings.js';
-import { pushStructured } from './lua-values.js';
+import { encodeLuaString } from './lua-strings.js';
 
 const REG = lua.LUA_REGISTRYINDEX;
 /** The message handler lives at this stack index for the whole life of the state. */
@@ -413,79 +416,4 @@ class LuaSuspension {
 
   /** Nothing to free: the coroutine is referenced only from here. */
   abandon(): void {}
-}
-
-/** A new coroutine of L's (it shares L's globals and registry, and inherits its count hook). */
-function newThread(L: LuaState): LuaState {
-  const co = lua.lua_newthread(L);
-  lua.lua_pop(L, 1);
-  return co;
-}
-
-function popString(L: LuaState): string {
-  const s = lua.lua_tostring(L, -1);
-  lua.lua_pop(L, 1);
-  return s === null ? 'unknown error (not a string)' : to_jsstring(s);
-}
-
-/** Push the global `name` without running the script's code (no __index on _G). */
-function rawGlobal(L: LuaState, name: string): number {
-  lua.lua_pushglobaltable(L);
-  lua.lua_pushstring(L, to_luastring(name));
-  const t = lua.lua_rawget(L, -2);
-  lua.lua_remove(L, -2);
-  return t;
-}
-
-/** A callback that returned: KSR.x.exit/drop may have been called and swallowed by the script. */
-function completed(ctx: Context): CallResult {
-  return ctx.stop === null ? CALL_OK : ctx.stop === 'exit' ? CALL_EXIT : CALL_DROP;
-}
-
-function toJs(L: LuaState, i: number): unknown {
-  const t = lua.lua_type(L, i);
-  if (t === lua.LUA_TSTRING) {
-    const s = lua.lua_tostring(L, i);
-    return s === null ? null : decodeLuaString(s);
-  }
-  if (t === lua.LUA_TNUMBER) return lua.lua_tonumber(L, i);
-  if (t === lua.LUA_TNIL) return null;
-  if (t === lua.LUA_TBOOLEAN) return lua.lua_toboolean(L, i);
-  return new ForeignValue(to_jsstring(lua.lua_typename(L, t)));
-}
-
-function pushNumber(L: LuaState, n: number): void {
-  if ((n | 0) === n) lua.lua_pushinteger(L, n);
-  else lua.lua_pushnumber(L, n);
-}
-
-function pushResult(L: LuaState, returns: KemiType, r: unknown): number {
-  switch (returns) {
-    case 'none':
-      return 0;
-    case 'bool':
-      lua.lua_pushboolean(L, r === true);
-      return 1;
-    case 'int':
-    case 'long':
-      pushNumber(L, typeof r === 'number' ? r : -1);
-      return 1;
-    case 'str':
-    case 'xval':
-      if (typeof r === 'string') pushJsString(L, r);
-      else if (typeof r === 'number') pushNumber(L, r);
-      else if (returns === 'xval' && typeof r === 'object' && r !== null) pushStructured(L, r);
-      else lua.lua_pushnil(L);
-      return 1;
-  }
-}
-
-/** "scripts/x.lua:12: attempt to…" → "scripts/x.lua:12" */
-function locationOf(message: string): string | undefined {
-  const m = /^(.*?:\d+):/.exec(message);
-  return m?.[1];
-}
-
-function failure(code: ScriptFailure['code'], message: string, location: string | undefined, stack?: string): CallResult {
-  return { ok: false, failure: { code, message, location, stack } };
 }
