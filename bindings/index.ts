@@ -33,6 +33,7 @@ import rtpproxy from './rtpproxy.js';
 import sanity from './sanity.js';
 import siptrace from './siptrace.js';
 import siputils from './siputils.js';
+import sqlops from './sqlops/index.js';
 import sl from './sl.js';
 import tm from './tm.js';
 import dialog from './dialog.js';
@@ -43,4 +44,4 @@ import x from './x.js';
 import xlog from './xlog.js';
 import xhttp from './xhttp.js';
 
-export const MODULES: readonly AnyModuleDef[] = [core, x, pv, hdr, sl, kx, siputils, maxfwd, corex, sanity, htable, xhttp, tm, tmx, rr, usrloc, registrar, async, httpAsyncClient, asyncHttp, httpClient, jsonrpc, jsonrpcs, permissions, pike, rtpengine, rtpproxy, auth, authDb, xlog, uac, nathelper, textops, textopsx, sdpops, dispatcher, dialog, pvx, siptrace];
+export const MODULES: readonly AnyModuleDef[] = [core, x, pv, hdr, sl, kx, siputils, maxfwd, corex, sanity, htable, xhttp, tm, tmx, rr, usrloc, registrar, async, httpAsyncClient, asyncHttp, httpClient, jsonrpc, jsonrpcs, permissions, pike, rtpengine, rtpproxy, auth, authDb, xlog, uac, nathelper, textops, textopsx, sdpops, dispatcher, dialog, pvx, siptrace, sqlops];

@@ -65,10 +65,19 @@ export function dbOptionsFrom(config: Pick<DbConfig, 'db'>): DbOptions {
   return { poolSize: config.db.pool_size, connectTimeoutMs: config.db.connect_timeout_ms, queryTimeoutMs: config.db.query_timeout_ms };
 }
 
-/** Rewrite relative sqlite URLs (top level and per module) against the config file's directory. */
+/** Rewrite relative sqlite URLs (top level, per module, sqlops' "name=>url" sqlcon) against the config file's directory. */
 export function absoluteDbUrls(config: Pick<DbConfig, 'db_url' | 'modules'>, baseDir: string): void {
   config.db_url = absoluteDbUrl(config.db_url, baseDir);
   for (const params of Object.values(config.modules)) {
     if (params !== undefined && typeof params.db_url === 'string') params.db_url = absoluteDbUrl(params.db_url, baseDir);
+  }
+  const sqlops = config.modules.sqlops;
+  if (sqlops?.sqlcon !== undefined) {
+    const named = (v: unknown): unknown => {
+      const m = typeof v === 'string' ? /^(\s*[^=\s]+\s*=>\s*)(.*)$/s.exec(v) : null;
+      return m === null ? v : `${m[1] ?? ''}${absoluteDbUrl(m[2] ?? '', baseDir)}`;
+    };
+    const list: unknown = sqlops.sqlcon;
+    sqlops.sqlcon = Array.isArray(list) ? list.map(named) : named(list);
   }
 }

@@ -37,16 +37,33 @@ export interface ExecResult {
   readonly changes: number;
 }
 
+/**
+ * A statement a script wrote (sqlops): its columns in order, duplicates and unnamed ones kept,
+ * rows as arrays. Values are as `query` gives them.
+ */
+export interface RawResult {
+  readonly columns: readonly string[];
+  readonly rows: readonly (readonly unknown[])[];
+  /** rows inserted, deleted or matched by an UPDATE; 0 for a statement that returns rows */
+  readonly changes: number;
+}
+
 /** The calls every dialect answers. */
 export interface Queryable {
   query<R extends Row = Row>(sql: string, params?: readonly SqlParam[]): Promise<R[]>;
   exec(sql: string, params?: readonly SqlParam[]): Promise<ExecResult>;
+  /**
+   * Run SQL exactly as written: no `?` placeholders, no identifier translation (the script's
+   * SQL is in its server's dialect, as in Kamailio's raw_query). One statement.
+   */
+  raw(sql: string): Promise<RawResult>;
 }
 
 /** SQLite only: the same calls, answered before they return. */
 export interface SyncQueryable {
   query<R extends Row = Row>(sql: string, params?: readonly SqlParam[]): R[];
   exec(sql: string, params?: readonly SqlParam[]): ExecResult;
+  raw(sql: string): RawResult;
 }
 
 export interface DbStats {

@@ -9,7 +9,7 @@
  */
 import mysql from 'mysql2/promise';
 import type { Logger } from 'pino';
-import type { Database, DbOptions, SqlParam } from './database.js';
+import type { Database, DbOptions, RawResult, SqlParam } from './database.js';
 import { PooledDatabase, type Classified, type DriverResult, type PoolDriver } from './pooled.js';
 import type { DbUrl } from './url.js';
 
@@ -70,6 +70,11 @@ export function openMysql(url: DbUrl, log: Logger, opts: DbOptions): Database {
         const [result] = await pool.query({ sql, timeout: opts.queryTimeoutMs }, params as SqlParam[]);
         if (Array.isArray(result)) return { rows: result as DriverResult['rows'], changes: 0 };
         return { rows: [], changes: (result as mysql.ResultSetHeader).affectedRows };
+      },
+      async raw(sql: string): Promise<RawResult> {
+        const [result, fields] = await pool.query({ sql, timeout: opts.queryTimeoutMs, rowsAsArray: true });
+        if (!Array.isArray(result)) return { columns: [], rows: [], changes: (result as mysql.ResultSetHeader).affectedRows };
+        return { columns: fields.map((f) => f.name), rows: result as unknown[][], changes: 0 };
       },
       end: () => pool.end(),
       classify: (e) => classify(e, opts),

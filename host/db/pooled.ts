@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { isKemiError, type KemiError, type KemiErrorCode } from '../errors.js';
 import { LogLimiter } from '../log-limiter.js';
-import { dbError, newStats, withDeadline, type Database, type DbOptions, type ExecResult, type Row, type SqlParam } from './database.js';
+import { dbError, newStats, withDeadline, type Database, type DbOptions, type ExecResult, type RawResult, type Row, type SqlParam } from './database.js';
 import { SqlTranslator } from './sql.js';
 import type { DbUrl, Dialect } from './url.js';
 
@@ -23,6 +23,8 @@ export interface Classified {
 
 export interface PoolDriver {
   run(sql: string, params: readonly SqlParam[]): Promise<DriverResult>;
+  /** the statement as written, rows as arrays (Database.raw) */
+  raw(sql: string): Promise<RawResult>;
   end(): Promise<void>;
   classify(err: unknown): Classified;
 }
@@ -67,11 +69,19 @@ export class PooledDatabase implements Database {
     return { changes: (await this.run(sql, params)).changes };
   }
 
-  private async run(sql: string, params: readonly SqlParam[]): Promise<DriverResult> {
+  raw(sql: string): Promise<RawResult> {
+    return this.guarded(() => this.driver.raw(sql));
+  }
+
+  private run(sql: string, params: readonly SqlParam[]): Promise<DriverResult> {
+    return this.guarded(() => this.driver.run(this.translator.sql(sql), params));
+  }
+
+  private async guarded<T>(work: () => Promise<T>): Promise<T> {
     if (this.closing !== null) throw dbError(this.url, 'KEMI_ERR_DB_UNREACHABLE', 'the database is closed');
     this.stats.queries++;
     try {
-      return await withDeadline(this.url, this.deadlineMs, this.driver.run(this.translator.sql(sql), params));
+      return await withDeadline(this.url, this.deadlineMs, work());
     } catch (e) {
       this.stats.failures++;
       const err = isKemiError(e) ? e : this.describe(e);

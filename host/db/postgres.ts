@@ -13,7 +13,7 @@
  */
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { Database, DbOptions, SqlParam } from './database.js';
+import type { Database, DbOptions, RawResult, SqlParam } from './database.js';
 import { PooledDatabase, type Classified, type DriverResult, type PoolDriver } from './pooled.js';
 import type { DbUrl } from './url.js';
 
@@ -93,6 +93,15 @@ export function openPostgres(url: DbUrl, log: Logger, opts: DbOptions): Database
       async run(sql: string, params: readonly SqlParam[]): Promise<DriverResult> {
         const r = await pool.query(sql, params as SqlParam[]);
         return { rows: r.rows as DriverResult['rows'], changes: r.rowCount ?? 0 };
+      },
+      async raw(sql: string): Promise<RawResult> {
+        // the extended protocol: one statement only, as mysql2 without multipleStatements
+        // (pg knows queryMode; its types do not yet)
+        const config: pg.QueryArrayConfig = { text: sql, rowMode: 'array', ...({ queryMode: 'extended' } as object) };
+        const r = await pool.query(config);
+        // a statement without a result set (INSERT…) has no fields; a SELECT of no rows has them
+        if (r.fields.length === 0) return { columns: [], rows: [], changes: r.rowCount ?? 0 };
+        return { columns: r.fields.map((f) => f.name), rows: r.rows as unknown[][], changes: 0 };
       },
       end: () => pool.end(),
       classify: (e) => classify(e, opts),

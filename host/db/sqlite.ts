@@ -12,7 +12,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { isKemiError, type KemiError } from '../errors.js';
-import { dbError, newStats, type Database, type DbOptions, type ExecResult, type Row, type SqlParam, type SyncQueryable } from './database.js';
+import { dbError, newStats, type Database, type DbOptions, type ExecResult, type RawResult, type Row, type SqlParam, type SyncQueryable } from './database.js';
 import type { DbUrl } from './url.js';
 
 const STATEMENT_CACHE_MAX = 256;
@@ -80,6 +80,17 @@ class SqliteConnection implements SyncQueryable {
     });
   }
 
+  /** not cached: a script's SQL often carries its values inline, so each text is new */
+  raw(sql: string): RawResult {
+    return this.run(() => {
+      const st = this.db.prepare(sql);
+      if (!st.reader) return { columns: [], rows: [], changes: st.run().changes };
+      const columns = st.columns().map((c) => c.name);
+      // bigints, so a 64-bit value keeps its digits (the caller decides how to show it)
+      return { columns, rows: st.raw(true).safeIntegers(true).all() as unknown[][], changes: 0 };
+    });
+  }
+
   close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
@@ -118,6 +129,12 @@ class AsyncSqlite implements Database {
   exec(sql: string, params?: readonly SqlParam[]): Promise<ExecResult> {
     return new Promise((resolve) => {
       resolve(this.inner.exec(sql, params));
+    });
+  }
+
+  raw(sql: string): Promise<RawResult> {
+    return new Promise((resolve) => {
+      resolve(this.inner.raw(sql));
     });
   }
 

@@ -139,10 +139,10 @@ export class KemiRegistry {
       script: opts.script,
       pvs: this.pvs,
       http: opts.http ?? null,
-      database: () => {
+      database: (url) => {
         const dbs = opts.databases;
         if (dbs === undefined) return Promise.reject(new KemiError('KEMI_ERR_ENGINE', `module ${label}: no databases in this registry`));
-        return dbs.get(dbUrlFor({ db_url: opts.dbUrl ?? DEFAULT_DB_URL, modules: opts.params ?? {} }, modName));
+        return dbs.get(url ?? dbUrlFor({ db_url: opts.dbUrl ?? DEFAULT_DB_URL, modules: opts.params ?? {} }, modName));
       },
       api: (name) => this.apis.get(name),
       configured: opts.params?.[modName] !== undefined,

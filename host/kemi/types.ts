@@ -157,9 +157,10 @@ export interface ModuleHost {
   /**
    * The module's database: its own `db_url` parameter when it has one, else the top-level
    * `db_url` (docs/store.md). Opened once per URL and shared; closed with the runtime. Rejects
-   * with a KemiError (KEMI_ERR_DB_*) when it cannot be opened.
+   * with a KemiError (KEMI_ERR_DB_*) when it cannot be opened. With `url`, the database at that
+   * db_url instead (sqlops' named connections), shared and closed the same way.
    */
-  database(): Promise<Database>;
+  database(url?: string): Promise<Database>;
   /**
    * What a module registered before this one offers other modules (its ModuleDef.api):
    * Kamailio's bind APIs, e.g. registrar binding usrloc's store. undefined when there is none.

@@ -1359,4 +1359,28 @@ declare const KSR: {
     /** As hlog with this correlation id. */
     hlog_cid(a1: string, a2: string): number;
   };
+  sqlops: {
+    /** run a statement on connection `con` and keep its rows as result `res` ($dbr(res=>…)); 0 when it ran, -1 when not (Kamailio 5.6's KEMI codes). Waits in place on MySQL/PostgreSQL */
+    sql_query(a1: string, a2: string, a3: string): number | Promise<number>;
+    /** run a statement and add each row as a record of $xavp(name) (columns by name, first row at index 0); 1 when it ran, -1 when not. Waits in place on MySQL/PostgreSQL */
+    sql_xquery(a1: string, a2: string, a3: string): number | Promise<number>;
+    /** run a statement and set the PVs of the list "$pv;$pv;…" from its columns (last row first); 1 with rows, 2 without, -1 on error. Waits in place on MySQL/PostgreSQL */
+    sql_pvquery(a1: string, a2: string, a3: string): number | Promise<number>;
+    /** send a statement whose result nobody needs (INSERT, UPDATE, DELETE) and go on; 1 once sent, -1 for an unknown connection or too many in flight */
+    sql_query_async(a1: string, a2: string): number;
+    /** empty result `res`; 1 */
+    sql_result_free(a1: string): number;
+    /** rows of result `res` */
+    sql_num_rows(a1: string): number;
+    /** columns of result `res` */
+    sql_num_columns(a1: string): number;
+    /** 1 when the value at (row, col) of result `res` is NULL, 0 when not, -1 outside the result */
+    sql_is_null(a1: string, a2: number, a3: number): number;
+    /** the value at (row, col) of result `res` (integer or string); nil/null when NULL or outside */
+    sql_result_get(a1: string, a2: number, a3: number): string | number | null;
+    /** as sql_result_get, with "" for NULL or outside */
+    sql_result_gete(a1: string, a2: number, a3: number): string | number | null;
+    /** as sql_result_get, with 0 for NULL or outside */
+    sql_result_getz(a1: string, a2: number, a3: number): string | number | null;
+  };
 };
