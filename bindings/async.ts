@@ -125,7 +125,7 @@ function sleepFor(s: AsyncState, fname: string, ms: number): number | Wait<numbe
   if (s.closed) return -1;
   // no abort signal: a wait cut short (limits.wait_ms, shutdown) is ended by the host, and this
   // timer, unref'd, only resolves a promise nobody reads any more
-  return new Wait(fname, () => new Promise<number>((resolve) => { setTimeout(resolve, ms, 1).unref(); }), -1);
+  return new Wait(fname, () => new Promise<number>((resolve) => { setTimeout(resolve, ms, 1).unref(); }), -1, true);
 }
 
 function taskAttr(s: AsyncState, name: string): Xval {

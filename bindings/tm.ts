@@ -48,7 +48,13 @@ function isRequest(ctx: Context): boolean {
 function newtran(s: TmState, ctx: Context): number {
   const layer = layerOf(ctx);
   if (layer === null || !isRequest(ctx)) return -1;
-  if (transactionOf(ctx) !== null) {
+  const t = transactionOf(ctx);
+  if (t !== null) {
+    // the one made only to hold a call that waited in place: the script's own now
+    if (t.provisional) {
+      t.provisional = false;
+      return 1;
+    }
     complain(s, 't_newtran: transaction already in process');
     return -1;
   }

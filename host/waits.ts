@@ -124,7 +124,7 @@ export class Waits implements WaitHost {
     if (this.closed) return 'the server is stopping';
     if (this.pending.size >= this.opts.maxWaiting) return `${String(this.opts.maxWaiting)} callbacks are waiting already (limits.max_waiting)`;
     let hold: Hold | null = null;
-    const h = ctx.owner === null ? null : holdMessage(ctx);
+    const h = ctx.owner === null ? null : holdMessage(ctx, !wait.holdsTransaction);
     if (h !== null && typeof h !== 'string') {
       hold = h;
     } else {

@@ -32,8 +32,11 @@ export interface MessageOwner {
   /**
    * Keep the message past the running callback for async work: when the callback returns, the
    * owner does not finish it. Returns what later resumes it, or why it cannot be held.
+   * `lightly` (a call waiting in place, host/waits.ts): a SIP request gets a transaction only to
+   * hold it, which goes again, silently, when the script ends without using it statefully (a
+   * stateless forward or no answer, as Kamailio's blocking call would leave it).
    */
-  hold(ctx: Context): Hold | string;
+  hold(ctx: Context, lightly?: boolean): Hold | string;
 }
 
 /**
@@ -97,9 +100,9 @@ export class Hold {
  * line and -1). Every binding that suspends goes through here, so they all refuse the same cases
  * with the same words.
  */
-export function holdMessage(ctx: Context): Hold | string {
+export function holdMessage(ctx: Context, lightly = false): Hold | string {
   const owner = ctx.owner;
   if (owner === null) return 'only a SIP request or an xhttp request can be held';
   if (ctx.suspended) return 'the message is already held';
-  return owner.hold(ctx);
+  return owner.hold(ctx, lightly);
 }

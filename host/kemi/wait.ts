@@ -27,6 +27,13 @@ export class Wait<T = unknown> {
     readonly start: (signal: AbortSignal) => Promise<T>,
     /** what the call returns when it cannot wait here or its wait ends early (-1, null…) */
     readonly failure: T,
+    /**
+     * A SIP request's transaction is the script's after the wait (async.sleep: Kamailio's
+     * async_sleep suspends it with t_suspend). Otherwise (http_client, sqlops: blocking calls in
+     * Kamailio, no transaction) one made only to hold the request goes again, silently, unless
+     * the script relays or answers statefully (host/kemi/owner.ts, MessageOwner.hold).
+     */
+    readonly holdsTransaction = false,
   ) {}
 }
 

@@ -16,6 +16,46 @@ import { until } from '../helpers/until.js';
 import { ENGINES, startServer, type EngineName } from '../helpers/runtime.js';
 import { UdpPeer, type RequestSpec } from '../helpers/sip-client.js';
 import type { SipMessage } from '../../host/sip/message.js';
+import { defineModule } from '../../host/kemi/types.js';
+import { Wait, waitFn } from '../../host/kemi/wait.js';
+import { NextHop } from '../helpers/next-hop.js';
+
+/**
+ * KSR.later.value(ms): waits in place like http_client or sqlops (a blocking call in Kamailio,
+ * no transaction of the script's), then returns 7.
+ */
+const laterModule = defineModule({
+  name: 'later',
+  doc: 'Test only: a call that waits in place without taking the transaction.',
+  functions: {
+    value: waitFn(['int'], 'int', (_s, _c, ms) => new Wait('KSR.later.value', () => new Promise<number>((r) => { setTimeout(r, ms, 7); }), -1),
+      'Waits ms, then 7.'),
+  },
+});
+
+/** INVITE: a light wait, then a stateless forward (or t_newtran first, user "tran"). */
+const LIGHT = {
+  lua: `function ksr_request_route()
+  if KSR.is_ACK() then return end
+  local v = KSR.later.value(20)
+  if KSR.pv.get("$rU") == "tran" then
+    KSR.tm.t_reply(200, "t_newtran " .. KSR.tm.t_newtran() .. " v " .. v)
+    return
+  end
+  KSR.forward()
+end
+`,
+  js: `async function ksr_request_route() {
+  if (KSR.is_ACK()) return;
+  const v = await KSR.later.value(20);
+  if (KSR.pv.get("$rU") === "tran") {
+    KSR.tm.t_reply(200, "t_newtran " + KSR.tm.t_newtran() + " v " + v);
+    return;
+  }
+  KSR.forward();
+}
+`,
+};
 
 const WAITING = 1000;
 
@@ -142,6 +182,27 @@ for (const engine of ENGINES) {
         assert.equal(server.rt.stats.get('script:errors'), 0);
       } finally {
         peer.close();
+        await server.close();
+      }
+    });
+
+    test('a light wait (http_client, sqlops) leaves no transaction behind a stateless forward; t_newtran after it takes the one that held it', async () => {
+      const hop = await NextHop.start('udp', 200);
+      const server = await startServer(engine, LIGHT[engine], { modules: [laterModule] });
+      const peer = await UdpPeer.open();
+      try {
+        peer.request({ method: 'INVITE', ruri: `sip:bob@127.0.0.1:${String(hop.port)}` }, server.udpPort);
+        const got = await finals(peer, 1, 3000);
+        assert.equal([...got.values()][0]?.status, 200, 'the next hop\'s 200, relayed statelessly');
+        // the transaction made only to hold the request is gone: no 408 when its timer would fire
+        await until(() => server.rt.stats.get('tm:active') === 0, 3000, 'the holding transaction to go');
+        assert.equal(server.rt.stats.get('wait:resumed'), 1);
+        peer.request({ method: 'INVITE', ruri: 'sip:tran@127.0.0.1', callId: 'tran@test' }, server.udpPort);
+        const tran = await finals(peer, 1, 3000);
+        assert.equal(tran.get('tran@test')?.reason, 't_newtran 1 v 7');
+      } finally {
+        peer.close();
+        hop.close();
         await server.close();
       }
     });

@@ -91,6 +91,12 @@ export class ServerTransaction implements SipOwner, ForkOwner {
   interval = 0;
   deadline = 0;
   private readonly createdAt = Date.now();
+  /**
+   * Made only to hold a call waiting in place (TransactionLayer.hold, lightly): when the script
+   * ends without a relay, a reply or t_newtran, it is released without an answer, as the
+   * stateless handling Kamailio's blocking call would have left (a stateless forward, a drop).
+   */
+  provisional = false;
   /** the parsed request; null while suspended and compacted (see `req`) */
   private parsed: SipMessage | null;
   private readonly raw: Buffer;
@@ -320,6 +326,7 @@ export class ServerTransaction implements SipOwner, ForkOwner {
       return;
     }
     if (fallback !== null) fallback();
+    else if (this.provisional) this.release();
     else this.armIdle();
   }
 

@@ -235,9 +235,12 @@ export class TransactionLayer implements SipOwner {
   }
 
   /** Holding a request needs its transaction: made now (Kamailio's t_suspend needs one too). */
-  hold(ctx: Context): Hold | string {
+  hold(ctx: Context, lightly = false): Hold | string {
+    const made = sipOwnerOf(ctx)?.transaction === null;
     const t = this.ensure(ctx);
     if (t === null) return 'the message cannot be held (an ACK, a reply, or the server is closing)';
+    // made only to hold a call waiting in place: it goes again unless the script uses it
+    if (made && lightly) t.provisional = true;
     return t.hold(ctx);
   }
 
