@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const BENCHES = ['hot-path', 'sip-parse', 'js-engine', 'sip-options', 'xhttp', 'async', 'wait-in-place', 'http-async-client', 'jsonrpc', 'reload', 'rr', 'db', 'registrar', 'peer-input', 'unread-peer', 'permissions', 'media-relay', 'auth', 'proxy-call', 'media-call'];
+const BENCHES = ['hot-path', 'sip-parse', 'js-engine', 'sip-options', 'xhttp', 'wait-in-place', 'http-async-client', 'jsonrpc', 'reload', 'rr', 'db', 'registrar', 'peer-input', 'unread-peer', 'permissions', 'media-relay', 'auth', 'proxy-call', 'media-call'];
 const dir = fileURLToPath(new URL('.', import.meta.url));
 const wanted = process.argv.slice(2);
 let failed = 0;

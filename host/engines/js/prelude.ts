@@ -332,6 +332,19 @@ function hits(i) {
   return out;
 }
 
+/** Answer from callback i's plan in this run: its keys installed when the host sent them, its answers (JSON). */
+function usePlan(i, answers, keys) {
+  if (keys !== null) install(i, keys);
+  const p = apply(mapGet, PLANS, [i]);
+  if (answers !== null && p !== undefined) {
+    // JSON text: a string crosses as a primitive, cheaper than a copied array
+    ANSWERS = parseJson(answers);
+    PLAN = p.byFn;
+    KINDS = p.kinds;
+    HITS = p.hits;
+  }
+}
+
 /**
  * Run one callback. undefined when it returned and queued nothing; else
  * "<queued slots>|<status>": 'r' it returned, 's' KSR.x.exit()/drop() ended it, 'w' an async
@@ -351,15 +364,7 @@ function run(i, argument, answers, keys, id) {
   // a nested run starts from a KSR call, which handed the queue over: it is empty here
   QUEUE = '';
   QUEUED = 0;
-  if (keys !== null) install(i, keys);
-  const p = apply(mapGet, PLANS, [i]);
-  if (answers !== null && p !== undefined) {
-    // JSON text: a string crosses as a primitive, cheaper than a copied array
-    ANSWERS = parseJson(answers);
-    PLAN = p.byFn;
-    KINDS = p.kinds;
-    HITS = p.hits;
-  }
+  usePlan(i, answers, keys);
   let status = 'r';
   let result;
   try {
@@ -420,14 +425,7 @@ function resume(id, value, i, answers, keys) {
   STOPPED = false;
   FRESH = true;
   PLAN = KINDS = ANSWERS = HITS = null;
-  if (keys !== null) install(i, keys);
-  const p = apply(mapGet, PLANS, [i]);
-  if (answers !== null && p !== undefined) {
-    ANSWERS = parseJson(answers);
-    PLAN = p.byFn;
-    KINDS = p.kinds;
-    HITS = p.hits;
-  }
+  usePlan(i, answers, keys);
   settle(value);
   return 1;
 }
