@@ -1,111 +1,17 @@
 /**
  * KSR.rtpengine against Kamailio's rtpengine module, both talking to the same real rtpengine:
  * a call through rtpengine_manage in the request and reply routes (the INVITE's offer, the
- * 200's answer, the BYE's delete) and a late offer (SDP in the 200 and the ACK). Compared: what
- * the callee and the caller receive — the return codes, Content-Type/-Length and the whole SDP
- * with rtpengine's media ports masked (each run gets ports of its own).
+ * 200's answer, the BYE's delete) and a late offer (SDP in the 200 and the ACK), compared as
+ * harness/media-relay-suite.ts describes.
  */
-import { after, test } from 'node:test';
-import type { SipMessage } from '../../host/sip/message.js';
-import { CALLEE_SDP, CALLER_SDP, SDP_TYPE } from '../helpers/media-flow.js';
-import { startRtpengine } from '../helpers/rtpengine.js';
-import { isReply, isRequest, type Peer } from './harness/peer.js';
-import { compatSuite, type FlowRun } from './harness/suite.js';
-import { mask, STANDARD_MASKS, type View } from './harness/view.js';
+import { mediaRelaySuite } from './harness/media-relay-suite.js';
 
-const rtpe = await startRtpengine(null);
-after(() => rtpe?.stop());
-
-const FLAGS = 'replace-origin replace-session-connection';
-
-const lua = (p: Readonly<Record<string, number>>): string => `
-function manage()
-  KSR.hdr.append("X-Rtpe: " .. KSR.rtpengine.rtpengine_manage("${FLAGS}") .. "\\r\\n")
-end
-function ksr_request_route()
-  if KSR.is_INVITE() or KSR.is_ACK() or KSR.is_BYE() then manage() end
-  if not KSR.is_ACK() then KSR.tm.t_on_reply("ONREPLY") end
-  KSR.pv.sets("$du", "sip:127.0.0.1:${String(p.uas)}")
-  KSR.tm.t_relay()
-end
-function ONREPLY()
-  manage()
-end
-`;
-const js = (p: Readonly<Record<string, number>>): string => `
-function manage() {
-  KSR.hdr.append("X-Rtpe: " + KSR.rtpengine.rtpengine_manage("${FLAGS}") + "\\r\\n");
-}
-function ksr_request_route() {
-  if (KSR.is_INVITE() || KSR.is_ACK() || KSR.is_BYE()) manage();
-  if (!KSR.is_ACK()) KSR.tm.t_on_reply("ONREPLY");
-  KSR.pv.sets("$du", "sip:127.0.0.1:${String(p.uas)}");
-  KSR.tm.t_relay();
-}
-function ONREPLY() {
-  manage();
-}
-`;
-
-/** rtpengine's media ports differ per run: m= and a=rtcp: ports become <port> */
-const MEDIA_PORTS = [mask(/m=audio \d+ /g, 'm=audio <port> '), mask(/a=rtcp:\d+/g, 'a=rtcp:<port>')];
-const WITH_SDP: View = {
-  headers: ['x-rtpe', 'content-type', 'content-length'],
-  body: true,
-  masks: [...STANDARD_MASKS, ...MEDIA_PORTS],
-  only: (m) => m.isRequest || m.status >= 200,
-};
-
-type P = 'uac' | 'uas';
-
-/** The caller's ACK for a 2xx (a new transaction in the dialog, RFC 3261 §13.2.2.4), with an SDP when given. */
-function ack2xx(uac: Peer, ok: SipMessage, sdp: string | null): void {
-  uac.request({ method: 'ACK', cseqMethod: 'ACK', toTag: ok.to.tag, ...(sdp === null ? {} : { body: sdp, headers: [SDP_TYPE] }) });
-}
-
-async function hangUp({ peers: { uac, uas } }: FlowRun<P>, ok: SipMessage): Promise<void> {
-  uac.request({ method: 'BYE', cseq: 2, toTag: ok.to.tag });
-  uas.reply(await uas.waitFor(isRequest('BYE'), 'BYE'), 200, 'OK');
-  await uac.waitFor(isReply(200, 'BYE'), '200 to the BYE');
-}
-
-if (rtpe === null) {
-  test('compat: rtpengine', { skip: 'rtpengine not installed' }, () => undefined);
-} else {
-  compatSuite<P>({
-    title: 'rtpengine: rtpengine_manage against a real rtpengine',
-    peers: ['uac', 'uas'],
-    modules: { tm: {}, sl: {}, rtpengine: { rtpengine_sock: `udp:127.0.0.1:${String(rtpe.ngPort)}`, rtpengine_tout_ms: 500, rtpengine_retr: 2 } },
-    script: (p) => ({ lua: lua(p), js: js(p) }),
-    cases: [
-      {
-        name: 'an offer in the INVITE, the answer in the 200, a delete for the BYE',
-        async flow(run) {
-          const { uac, uas } = run.peers;
-          uac.request({ method: 'INVITE', ruri: 'sip:bob@127.0.0.1', body: CALLER_SDP, headers: [SDP_TYPE] });
-          const inv = await uas.waitFor(isRequest('INVITE'), 'INVITE');
-          uas.reply(inv, 200, 'OK', { body: CALLEE_SDP, headers: [SDP_TYPE] });
-          const ok = await uac.waitFor(isReply(200, 'INVITE'), '200');
-          ack2xx(uac, ok, null);
-          await uas.waitFor(isRequest('ACK'), 'ACK');
-          await hangUp(run, ok);
-        },
-        compare: { uas: WITH_SDP, uac: WITH_SDP },
-      },
-      {
-        name: 'a late offer: the 200 carries the offer, the ACK the answer',
-        async flow(run) {
-          const { uac, uas } = run.peers;
-          uac.request({ method: 'INVITE', ruri: 'sip:bob@127.0.0.1' });
-          const inv = await uas.waitFor(isRequest('INVITE'), 'INVITE');
-          uas.reply(inv, 200, 'OK', { body: CALLEE_SDP, headers: [SDP_TYPE] });
-          const ok = await uac.waitFor(isReply(200, 'INVITE'), '200');
-          ack2xx(uac, ok, CALLER_SDP);
-          await uas.waitFor(isRequest('ACK'), 'ACK');
-          await hangUp(run, ok);
-        },
-        compare: { uas: WITH_SDP, uac: WITH_SDP },
-      },
-    ],
-  });
-}
+await mediaRelaySuite({
+  title: 'rtpengine: rtpengine_manage against a real rtpengine',
+  skipTitle: 'compat: rtpengine',
+  legacy: false,
+  header: 'X-Rtpe',
+  call: 'KSR.rtpengine.rtpengine_manage("replace-origin replace-session-connection")',
+  modules: (rtpe) => ({ tm: {}, sl: {}, rtpengine: { rtpengine_sock: `udp:127.0.0.1:${String(rtpe.ngPort)}`, rtpengine_tout_ms: 500, rtpengine_retr: 2 } }),
+  names: ['an offer in the INVITE, the answer in the 200, a delete for the BYE', 'a late offer: the 200 carries the offer, the ACK the answer'],
+});
